@@ -1,0 +1,241 @@
+"""The Starlette application: /graphql (HTTP + graphql-transport-ws), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import Authenticator
+from api.context import Context
+from api.runtime import Runtime
+from api.schema import build_schema
+from domain.access.model import Principal
+from domain.shared.errors import DomainError
+from domain.shared.logging import configure_logging
+from domain.shared.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class GraphQLApp(GraphQL):
+    """strawberry's ASGI view with our context and orjson."""
+
+    def __init__(self, *args: Any, holder: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holder = holder
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state = request.scope.get("state", {})
+        return Context(
+            runtime=self._holder["runtime"],
+            principal=state.get("principal") or Principal(),
+            request_id=state.get("request_id") or uuid.uuid4().hex,
+            idempotency_key_header=request.headers.get("idempotency-key"),
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        headers = {}
+        if isinstance(params.get("apiKey"), str):
+            headers["x-api-key"] = params["apiKey"]
+        if isinstance(params.get("authorization"), str):
+            headers["authorization"] = params["authorization"]
+        if headers:
+            try:
+                context.principal = await self._holder["auth"].principal(headers)
+            except DomainError as exc:
+                raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        return await super().on_ws_connect(context)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class RequestMiddleware:
+    """Request id, body size limit and authentication, before any GraphQL work."""
+
+    def __init__(self, app: ASGIApp, *, holder: dict[str, Any], max_body: int) -> None:
+        self.app = app
+        self.holder = holder
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            if scope["type"] == "http":
+                declared = headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+                    await _error(
+                        send,
+                        413,
+                        "PAYLOAD_TOO_LARGE",
+                        f"Request body over {self.max_body} bytes.",
+                        request_id,
+                    )
+                    return
+                receive = _limited(receive, self.max_body)
+            if scope["path"].startswith("/graphql"):
+                try:
+                    state["principal"] = await self.holder["auth"].principal(headers)
+                except DomainError as exc:
+                    if scope["type"] == "websocket":
+                        await send({"type": "websocket.close", "code": 4401, "reason": exc.message})
+                        return
+                    await _error(send, 401, exc.code, exc.message, request_id)
+                    return
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [
+                        *message["headers"],
+                        (b"x-request-id", request_id.encode()),
+                    ]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_id)
+            except _BodyTooLarge:
+                await _error(
+                    send,
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    f"Request body over {self.max_body} bytes.",
+                    request_id,
+                )
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge
+        return message
+
+    return wrapped
+
+
+async def _error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
+    """ASGI factory (``uvicorn --factory api.app:create_app``). Tests pass a ready runtime."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+    configure_logging(json=not settings.dev_mode)
+    holder: dict[str, Any] = {}
+    if runtime is not None:
+        holder["runtime"] = runtime
+        holder["auth"] = Authenticator(runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = runtime is None
+        if owned:
+            holder["runtime"] = await Runtime.start(settings)
+            holder["auth"] = Authenticator(holder["runtime"])
+        log.info(
+            "omnicommerce.ready",
+            production=not settings.dev_mode,
+            broadcast=holder["runtime"].broadcaster.name,
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await holder["runtime"].stop()
+
+    graphql = GraphQLApp(
+        build_schema(settings),
+        holder=holder,
+        graphql_ide="graphiql" if settings.dev_mode else None,
+        allow_queries_via_get=settings.dev_mode,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(request: Request) -> Response:
+        rt: Runtime = holder["runtime"]
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unready", "postgres": "down", "error": str(exc)}, status_code=503
+            )
+        redis_ok = await rt.broadcaster.ping()
+        return JSONResponse(
+            {
+                "status": "ready" if redis_ok else "degraded",
+                "postgres": "up",
+                "redis": ("up" if redis_ok else "down")
+                if rt.broadcaster.name == "redis"
+                else "not configured",
+            }
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestMiddleware, holder=holder, max_body=settings.max_body_bytes)
+    return app

@@ -1,0 +1,130 @@
+"""Who is calling (API key + bearer token -> Principal) and schema permission classes."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from api.runtime import Runtime
+from domain.access import services as access
+from domain.access.errors import InvalidToken
+from domain.access.model import Channel, Principal, PrincipalKind, Role
+from domain.access.repository import AccessRepository
+from domain.access.tokens import verify_token
+
+API_KEY_HEADER = "x-api-key"
+
+
+class _TTLCache:
+    """Small per-process cache: a revoked key or disabled user stops working within ``ttl``."""
+
+    def __init__(self, ttl: float, max_items: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_items = max_items
+        self._items: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> Any | None:
+        hit = self._items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._items) >= self.max_items:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + self.ttl, value)
+
+
+class Authenticator:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        ttl = runtime.settings.api_key_cache_seconds
+        self._keys = _TTLCache(ttl)
+        self._staff = _TTLCache(ttl)
+
+    async def principal(self, headers: Mapping[str, str]) -> Principal:
+        """Raises InvalidApiKey / InvalidToken for credentials that are present but bad."""
+        fields: dict[str, Any] = {}
+        api_key = headers.get(API_KEY_HEADER)
+        if api_key:
+            fields.update(await self._api_key(api_key))
+        authorization = headers.get("authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise InvalidToken("Send the token as 'Authorization: Bearer <token>'.")
+            fields.update(await self._bearer(token.strip()))
+        session_id = headers.get("x-session-id")
+        if session_id:
+            fields["session_id"] = session_id[:100]
+        return Principal(**fields)
+
+    async def _api_key(self, key: str) -> dict[str, Any]:
+        cache_key = hashlib.sha256(key.encode()).hexdigest()
+        cached = self._keys.get(cache_key)
+        if cached is None:
+            async with self.runtime.session_factory() as session:
+                row = await access.authenticate_api_key(session, key)
+            cached = {
+                "api_key_id": row.id,
+                "channel": Channel(row.channel),
+                "client_location_id": row.location_id,
+            }
+            self._keys.put(cache_key, cached)
+        return dict(cached)
+
+    async def _bearer(self, token: str) -> dict[str, Any]:
+        claims = verify_token(token, secret=self.runtime.secret)
+        if claims.kind is PrincipalKind.CUSTOMER:
+            return {
+                "kind": PrincipalKind.CUSTOMER,
+                "role": Role.CUSTOMER,
+                "customer_id": claims.subject_id,
+            }
+        cached = self._staff.get(claims.subject_id)
+        if cached is None:
+            async with self.runtime.session_factory() as session:
+                repo = AccessRepository(session)
+                row = await repo.staff_by_id(claims.subject_id)
+                if row is None or not row.active:
+                    raise InvalidToken("This staff account is disabled; ask your manager.")
+                cached = {
+                    "kind": PrincipalKind.STAFF,
+                    "role": Role(row.role),
+                    "staff_user_id": row.id,
+                    "location_ids": frozenset(await repo.staff_location_ids(row.id)),
+                }
+            self._staff.put(claims.subject_id, cached)
+        return dict(cached)
+
+
+def allow(*roles: Role) -> type[BasePermission]:
+    """A permission class admitting the given roles (ADMIN is always admitted)."""
+    admitted = frozenset(roles) | {Role.ADMIN}
+    names = ", ".join(sorted(r.value for r in admitted))
+
+    class Allowed(BasePermission):
+        message = f"Not allowed: this needs one of the roles {names}. Sign in with such an account."
+        error_extensions = {"code": "FORBIDDEN"}
+
+        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            return info.context.principal.role in admitted
+
+    Allowed.__name__ = "Allow" + "".join(r.value.title().replace("_", "") for r in sorted(admitted))
+    return Allowed
+
+
+class SignedInCustomer(BasePermission):
+    message = "Sign in as a customer first."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.principal.kind is PrincipalKind.CUSTOMER
+
+
+STAFF = allow(Role.CASHIER, Role.STORE_MANAGER, Role.WAREHOUSE, Role.MERCHANDISER)

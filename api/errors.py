@@ -1,0 +1,79 @@
+"""The one place where domain errors become ``userErrors`` and unexpected ones are masked."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from domain.shared.errors import DomainError, MultipleErrors
+
+log = structlog.get_logger(__name__)
+
+P = TypeVar("P")
+
+
+@strawberry.type(
+    description="An expected failure: bad input, a rule that said no. Nothing was changed."
+)
+class UserError:
+    code: str
+    field: str | None
+    message: str
+
+
+def user_errors(exc: DomainError) -> list[UserError]:
+    errors = exc.errors if isinstance(exc, MultipleErrors) else [exc]
+    return [UserError(code=e.code, field=e.field, message=e.message) for e in errors]
+
+
+async def payload_or_errors(payload_cls: type[P], run: Callable[[], Awaitable[P]]) -> P:
+    """Run a mutation body; a ``DomainError`` becomes the payload's ``userErrors``."""
+    try:
+        return await run()
+    except DomainError as exc:
+        return payload_cls(user_errors=user_errors(exc))  # type: ignore[call-arg]
+
+
+def _is_public(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError | DomainError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Masks bugs (anything that is not a GraphQL/validation/permission/domain error) and logs
+    them with the request id, which the client gets back to quote."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_public(e))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        context: Any = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        log.error(
+            "graphql.unexpected_error",
+            request_id=request_id,
+            path=error.path,
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            message=f"Unexpected error. Quote request id {request_id} to support.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for err in processed:
+            original = err.original_error
+            if isinstance(original, DomainError) and not (err.extensions or {}).get("code"):
+                err.extensions = {**(err.extensions or {}), "code": original.code}
+        return processed

@@ -1,0 +1,77 @@
+"""Process-wide resources: engine, broadcaster, outbox relay, event stream, caches."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.shared.broadcast import Broadcaster, make_broadcaster
+from domain.shared.db import make_engine, make_session_factory
+from domain.shared.embedded import EmbeddedPostgres
+from domain.shared.outbox import EventStream, OutboxRelay
+from domain.shared.settings import Settings
+from domain.shared.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    broadcaster: Broadcaster
+    relay: OutboxRelay
+    events: EventStream
+    secret: str
+    embedded: EmbeddedPostgres | None = None
+    caches: dict[str, dict[object, object]] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, after_commit=self.relay.wake)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, run_relay: bool = True) -> Runtime:
+        embedded = None
+        url = settings.database_url
+        if not url:
+            from domain.shared import migrate
+
+            embedded = EmbeddedPostgres(settings.data_dir)
+            url = await asyncio.to_thread(embedded.start)
+            log.info("database.embedded", data_dir=str(embedded.pgdata))
+            await asyncio.to_thread(migrate.upgrade, url)
+        engine = make_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+        broadcaster = make_broadcaster(settings.redis_url, prefix=settings.redis_prefix)
+        relay = OutboxRelay(
+            engine,
+            broadcaster,
+            poll_seconds=settings.outbox_poll_seconds,
+            batch_size=settings.outbox_batch_size,
+            retention_hours=settings.outbox_retention_hours,
+        )
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            session_factory=make_session_factory(engine),
+            broadcaster=broadcaster,
+            relay=relay,
+            events=EventStream(engine, broadcaster),
+            secret=settings.resolved_secret_key(),
+            embedded=embedded,
+        )
+        if run_relay:
+            await relay.start()
+        return runtime
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broadcaster.close()
+        await self.engine.dispose()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)

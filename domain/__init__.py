@@ -1,0 +1,1 @@
+"""Shared kernel (``domain.shared``) and the catalog, pricing and access contexts."""

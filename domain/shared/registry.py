@@ -1,0 +1,12 @@
+"""Imports every context's tables so ``Base.metadata`` is complete (alembic, tests)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def load_all_tables() -> MetaData:
+    import inventory.tables  # noqa: F401
+    from domain.shared.db import Base
+
+    return Base.metadata

@@ -1,0 +1,73 @@
+"""Settings from the environment (pydantic-settings), one frozen object per process."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("omnicommerce", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Connections. Empty means "embedded PostgreSQL" / "in-process cache and broadcast".
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "omni"
+    data_dir: Path = Field(default_factory=default_data_dir, alias="OMNI_DATA_DIR")
+
+    # Production unless told otherwise: no introspection, no GraphiQL, no suggestions.
+    dev_mode: bool = Field(default=False, alias="OMNI_DEV")
+    secret_key: str | None = None
+    token_ttl_seconds: int = 12 * 3600
+    customer_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # Abuse limits, applied before execution.
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_directives: int = 20
+    max_page_size: int = 100
+    max_body_bytes: int = 256 * 1024
+    api_key_cache_seconds: float = 30.0
+
+    # Outbox relay.
+    outbox_poll_seconds: float = 1.0
+    outbox_batch_size: int = 200
+    outbox_retention_hours: int = 72
+    idempotency_retention_hours: int = 7 * 24
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY, or one generated once and kept in the data directory (laptop mode)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

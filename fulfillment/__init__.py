@@ -1,0 +1,1 @@
+"""Fulfillment: carts and checkout, orders, sourcing, fulfillment orders, pickup, returns."""

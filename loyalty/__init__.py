@@ -1,0 +1,1 @@
+"""Loyalty: customers and their identifiers, merge, points ledger, tiers, clienteling."""
