@@ -2,25 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from pathlib import Path
 
 import strawberry
 from strawberry import relay
+from strawberry.relay.exceptions import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
 
 from api.access.schema import AccessMutation, AccessQuery, AccessSubscription
 from api.errors import MaskUnexpectedErrors
 from api.inventory.schema import InventoryQuery
 from api.limits import limit_extensions
+from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
+async def _resolve_node(info: Info, gid: relay.GlobalID) -> relay.Node | None:
+    try:
+        node = gid.resolve_node(info, required=False)
+        return await node if inspect.isawaitable(node) else node
+    except (GlobalIDValueError, KeyError, ValueError):
+        return None  # an id of no known type, or not ours: "no such object"
+
+
 @strawberry.type
-class Query(AccessQuery, InventoryQuery):
-    node: relay.Node | None = relay.node(description="Any object by its global id.")
-    nodes: list[relay.Node | None] = relay.node(description="Objects by global ids, in order.")
+class NodeQuery:
+    # Plain resolvers rather than relay.node(): that helper mutates the field when a schema is
+    # built, so the Query class could serve only one schema per process.
+    @strawberry.field(description="Any object by its global id; null if it does not exist or "
+                                  "you may not see it.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        return await _resolve_node(info, id)
+
+    @strawberry.field(description="Objects by global ids, in the order asked.")
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        if len(ids) > info.context.settings.max_page_size:
+            raise ValidationFailed(
+                f"Ask for at most {info.context.settings.max_page_size} ids at once.",
+                field="ids")
+        return list(await asyncio.gather(*(_resolve_node(info, gid) for gid in ids)))
+
+
+@strawberry.type
+class Query(NodeQuery, AccessQuery, InventoryQuery):
+    pass
 
 
 @strawberry.type
