@@ -8,7 +8,6 @@ from pathlib import Path
 
 import strawberry
 from strawberry import relay
-from strawberry.relay.exceptions import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -26,7 +25,7 @@ async def _resolve_node(info: Info, gid: relay.GlobalID) -> relay.Node | None:
     try:
         node = gid.resolve_node(info, required=False)
         return await node if inspect.isawaitable(node) else node
-    except (GlobalIDValueError, KeyError, ValueError):
+    except (KeyError, ValueError):  # GlobalIDValueError is a ValueError
         return None  # an id of no known type, or not ours: "no such object"
 
 
