@@ -66,8 +66,9 @@ class GraphQLApp(GraphQL):
                 raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         return await super().on_ws_connect(context)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # str, not bytes: websocket frames must be text for graphql-transport-ws clients.
+        return orjson.dumps(data).decode()
 
 
 class RequestMiddleware:

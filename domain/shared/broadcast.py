@@ -28,7 +28,8 @@ class Broadcaster(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
     def listen(self, channel: str) -> AsyncIterator[str | None]:
-        """Yields messages; yields ``None`` once after each reconnection (a possible gap)."""
+        """Yields messages; yields ``None`` each time the subscription is (re)established, so the
+        consumer can read what it may have missed from the outbox table."""
         ...
 
     async def ping(self) -> bool: ...
@@ -52,6 +53,7 @@ class MemoryBroadcaster:
         queue: asyncio.Queue[str] = asyncio.Queue()
         self._queues.setdefault(channel, set()).add(queue)
         try:
+            yield None  # subscribed: anything earlier must come from the table
             while True:
                 yield await queue.get()
         finally:
@@ -87,16 +89,13 @@ class RedisBroadcaster:
     async def listen(self, channel: str) -> AsyncIterator[str | None]:
         full = self._channel(channel)
         delay = self._reconnect_delay
-        connected_before = False
         while True:
             # A dedicated connection per listener; socket_timeout=None so an idle listen waits.
             client = aioredis.Redis.from_url(self._url, socket_connect_timeout=1.0)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(full)
-                if connected_before:
-                    yield None  # tell the consumer it may have missed messages
-                connected_before = True
+                yield None  # (re)subscribed: the consumer catches up from the outbox table
                 delay = self._reconnect_delay
                 async for msg in pubsub.listen():
                     if msg.get("type") == "message":
@@ -104,7 +103,6 @@ class RedisBroadcaster:
                         yield data.decode() if isinstance(data, bytes) else data
             except (RedisError, OSError) as exc:
                 log.warning("broadcast.listen_disconnected", channel=channel, error=str(exc))
-                connected_before = True
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()

@@ -245,7 +245,7 @@ class EventStream:
             return True
 
         async for message in self._broadcaster.listen(channel_for(topic)):
-            if message is None:  # reconnected after a gap: read what we missed from the table
+            if message is None:  # (re)subscribed: read what committed meanwhile from the table
                 missed = await self._since(topic, high_water)
                 for env in missed:
                     high_water = max(high_water, env.id)
