@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from domain.access.errors import InvalidToken
+from domain.access.model import Principal, PrincipalKind, Role
+from domain.access.tokens import issue_token, verify_token
+
+SECRET = "unit-test-secret-that-is-long-enough-0001"
+
+
+def test_store_roles_act_only_at_their_locations_and_head_office_roles_everywhere():
+    cashier = Principal(kind=PrincipalKind.STAFF, role=Role.CASHIER, location_ids=frozenset({3}))
+    merch = Principal(kind=PrincipalKind.STAFF, role=Role.MERCHANDISER)
+    customer = Principal(kind=PrincipalKind.CUSTOMER, role=Role.CUSTOMER, customer_id=9)
+    assert cashier.can_act_at(3) and not cashier.can_act_at(4)
+    assert merch.can_act_at(4)
+    assert not customer.can_act_at(3)
+
+
+def test_idempotency_scope_prefers_the_client_key():
+    assert Principal(api_key_id=5, staff_user_id=2).idempotency_scope == "key:5"
+    assert Principal(staff_user_id=2).idempotency_scope == "staff:2"
+    assert Principal(customer_id=7).idempotency_scope == "customer:7"
+
+
+def test_tokens_round_trip_and_expire():
+    token, _ = issue_token(
+        secret=SECRET,
+        kind=PrincipalKind.CUSTOMER,
+        subject_id=11,
+        role=Role.CUSTOMER,
+        ttl_seconds=60,
+    )
+    claims = verify_token(token, secret=SECRET)
+    assert (claims.kind, claims.subject_id, claims.role) == (
+        PrincipalKind.CUSTOMER,
+        11,
+        Role.CUSTOMER,
+    )
+    old, _ = issue_token(
+        secret=SECRET, kind=PrincipalKind.STAFF, subject_id=1, role=Role.ADMIN, ttl_seconds=-1
+    )
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_token(old, secret=SECRET)
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(token + "x", secret=SECRET)
