@@ -568,7 +568,7 @@ def _equal_condition(d: AttributeDef, value: AttributeScalar) -> AttributeCondit
     return AttributeCondition(code=d.code, values=(str(value),), facet=False)
 
 
-SEARCH_TOKEN_RE = re.compile(r"[\w]+", re.UNICODE)
+SEARCH_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_SEARCH_TOKENS = 8
 
 
