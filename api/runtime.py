@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 import structlog
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.shared.broadcast import Broadcaster, make_broadcaster
 from domain.shared.db import make_engine, make_session_factory
 from domain.shared.embedded import EmbeddedPostgres
+from domain.shared.idempotency import purge_expired
 from domain.shared.outbox import EventStream, OutboxRelay
 from domain.shared.settings import Settings
 from domain.shared.uow import UnitOfWork
@@ -29,6 +31,7 @@ class Runtime:
     secret: str
     embedded: EmbeddedPostgres | None = None
     caches: dict[str, dict[object, object]] = field(default_factory=dict)
+    _maintenance: asyncio.Task[None] | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, after_commit=self.relay.wake)
@@ -67,9 +70,26 @@ class Runtime:
         )
         if run_relay:
             await relay.start()
+            runtime._maintenance = asyncio.create_task(runtime._housekeeping(), name="housekeeping")
         return runtime
 
+    async def _housekeeping(self, every_seconds: float = 300.0) -> None:
+        """Drop published outbox rows and idempotency keys past their retention."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.relay.cleanup()
+                await purge_expired(
+                    self.uow(), older_than_hours=self.settings.idempotency_retention_hours
+                )
+            except Exception:
+                log.exception("housekeeping.failed")
+
     async def stop(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
         await self.relay.stop()
         await self.broadcaster.close()
         await self.engine.dispose()

@@ -122,16 +122,11 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = self._poll
-        cleaned_at = 0.0
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 while await self.publish_batch() == self._batch:
                     pass
                 backoff = self._poll
-                if loop.time() - cleaned_at > 300:
-                    await self.cleanup()
-                    cleaned_at = loop.time()
             except BroadcastUnavailable as exc:
                 log.warning("outbox.broker_unavailable", error=str(exc), retry_in=backoff)
                 backoff = min(backoff * 2, 5.0)

@@ -29,16 +29,24 @@ async def staff_count(runtime: Runtime) -> int:
 
 
 async def test_ten_concurrent_replays_execute_once_and_return_identical_responses(
-        runtime: Runtime, gql: GQL, staff_token, make_location):
+    runtime: Runtime, gql: GQL, staff_token, make_location
+):
     store = await make_location("S01")
     _, admin = await staff_token(Role.ADMIN)
     before = await staff_count(runtime)
-    variables = {"input": {"email": "new.cashier@omni.test", "name": "Новый Кассир",
-                           "password": "long-enough-pass", "role": "CASHIER",
-                           "locationIds": [f"{_gid('Location', store)}"],
-                           "idempotencyKey": "till-7-attempt-1"}}
-    responses = await asyncio.gather(*(gql.as_(authorization=admin).raw(CREATE, variables)
-                                       for _ in range(10)))
+    variables = {
+        "input": {
+            "email": "new.cashier@omni.test",
+            "name": "Новый Кассир",
+            "password": "long-enough-pass",
+            "role": "CASHIER",
+            "locationIds": [f"{_gid('Location', store)}"],
+            "idempotencyKey": "till-7-attempt-1",
+        }
+    }
+    responses = await asyncio.gather(
+        *(gql.as_(authorization=admin).raw(CREATE, variables) for _ in range(10))
+    )
     bodies = [r.json() for r in responses]
     assert all(r.status_code == 200 for r in responses)
     assert all(b == bodies[0] for b in bodies)
@@ -50,20 +58,31 @@ async def test_ten_concurrent_replays_execute_once_and_return_identical_response
 
 
 async def test_the_same_key_with_a_different_request_is_a_user_error_and_changes_nothing(
-        runtime: Runtime, gql: GQL, staff_token):
+    runtime: Runtime, gql: GQL, staff_token
+):
     _, admin = await staff_token(Role.ADMIN)
-    base = {"email": "a@omni.test", "name": "A", "password": "long-enough-pass",
-            "role": "MERCHANDISER", "idempotencyKey": "k-1"}
+    base = {
+        "email": "a@omni.test",
+        "name": "A",
+        "password": "long-enough-pass",
+        "role": "MERCHANDISER",
+        "idempotencyKey": "k-1",
+    }
     first = await gql.as_(authorization=admin)(CREATE, {"input": base})
     assert first["staffUserCreate"]["userErrors"] == []
     count = await staff_count(runtime)
-    second = await gql.as_(authorization=admin)(
-        CREATE, {"input": {**base, "email": "b@omni.test"}})
+    second = await gql.as_(authorization=admin)(CREATE, {"input": {**base, "email": "b@omni.test"}})
     assert second["staffUserCreate"] == {
-        "userErrors": [{"code": "IDEMPOTENCY_KEY_REUSED", "field": "idempotencyKey",
-                        "message": "Idempotency key 'k-1' was already used for a different "
-                                   "request; send a new key for a new request."}],
-        "staffUser": None}
+        "userErrors": [
+            {
+                "code": "IDEMPOTENCY_KEY_REUSED",
+                "field": "idempotencyKey",
+                "message": "Idempotency key 'k-1' was already used for a different "
+                "request; send a new key for a new request.",
+            }
+        ],
+        "staffUser": None,
+    }
     assert await staff_count(runtime) == count
 
 
@@ -71,17 +90,33 @@ async def test_keys_are_scoped_to_the_client(runtime: Runtime, gql: GQL, staff_t
     _, admin_a = await staff_token(Role.ADMIN)
     _, admin_b = await staff_token(Role.ADMIN)
     for n, token in enumerate([admin_a, admin_b]):
-        data = await gql.as_(authorization=token)(CREATE, {"input": {
-            "email": f"x{n}@omni.test", "name": "X", "password": "long-enough-pass",
-            "role": "MERCHANDISER", "idempotencyKey": "same-key"}})
+        data = await gql.as_(authorization=token)(
+            CREATE,
+            {
+                "input": {
+                    "email": f"x{n}@omni.test",
+                    "name": "X",
+                    "password": "long-enough-pass",
+                    "role": "MERCHANDISER",
+                    "idempotencyKey": "same-key",
+                }
+            },
+        )
         assert data["staffUserCreate"]["staffUser"]["email"] == f"x{n}@omni.test"
 
 
 async def test_the_idempotency_key_header_is_used_when_the_input_has_none(
-        runtime: Runtime, gql: GQL, staff_token):
+    runtime: Runtime, gql: GQL, staff_token
+):
     _, admin = await staff_token(Role.ADMIN)
-    variables = {"input": {"email": "h@omni.test", "name": "H", "password": "long-enough-pass",
-                           "role": "MERCHANDISER"}}
+    variables = {
+        "input": {
+            "email": "h@omni.test",
+            "name": "H",
+            "password": "long-enough-pass",
+            "role": "MERCHANDISER",
+        }
+    }
     caller = gql.as_(authorization=admin, idempotency_key="header-key-1")
     first = await caller(CREATE, variables)
     second = await caller(CREATE, variables)
@@ -106,10 +141,12 @@ async def test_a_failed_attempt_commits_nothing_and_leaves_the_key_free(runtime:
         await run_once(runtime.uow(), scope="t", key="k", request={"a": 1}, execute=failing)
     async with runtime.session_factory() as s:
         assert await s.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
-    assert await run_once(runtime.uow(), scope="t", key="k", request={"a": 1},
-                          execute=working) == {"ok": 2}
-    assert await run_once(runtime.uow(), scope="t", key="k", request={"a": 1},
-                          execute=working) == {"ok": 2}
+    assert await run_once(runtime.uow(), scope="t", key="k", request={"a": 1}, execute=working) == {
+        "ok": 2
+    }
+    assert await run_once(runtime.uow(), scope="t", key="k", request={"a": 1}, execute=working) == {
+        "ok": 2
+    }
     assert calls == 2
     with pytest.raises(IdempotencyKeyReused):
         await run_once(runtime.uow(), scope="t", key="k", request={"a": 2}, execute=working)
@@ -124,9 +161,12 @@ async def test_concurrent_service_replays_run_the_body_once(runtime: Runtime):
         await asyncio.sleep(0.2)  # hold the transaction open while the replays arrive
         return {"n": calls}
 
-    results = await asyncio.gather(*(
-        run_once(runtime.uow(), scope="race", key="k", request={"q": 1}, execute=slow)
-        for _ in range(10)))
+    results = await asyncio.gather(
+        *(
+            run_once(runtime.uow(), scope="race", key="k", request={"q": 1}, execute=slow)
+            for _ in range(10)
+        )
+    )
     assert calls == 1
     assert results == [{"n": 1}] * 10
 
@@ -135,3 +175,25 @@ def _gid(type_name: str, db_id: int) -> str:
     from api.relay import encode_id
 
     return str(encode_id(type_name, db_id))
+
+
+async def test_expired_keys_are_purged_and_fresh_ones_kept(runtime: Runtime):
+    from sqlalchemy import text
+
+    from domain.shared.idempotency import purge_expired
+
+    async def ok() -> dict:
+        return {"ok": True}
+
+    for key in ("old", "new"):
+        await run_once(runtime.uow(), scope="p", key=key, request={}, execute=ok)
+    async with runtime.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE idempotency_keys SET created_at = now() - interval '8 days'"
+                " WHERE key = 'old'"
+            )
+        )
+    assert await purge_expired(runtime.uow(), older_than_hours=7 * 24) == 1
+    async with runtime.session_factory() as s:
+        assert list(await s.scalars(select(IdempotencyKey.key))) == ["new"]
