@@ -29,9 +29,11 @@ from api.limits import page_size
 from api.mutations import idempotent
 from api.relay import Connection, connection, decode_cursor, decode_id
 from domain.access import services as access
+from domain.access.model import Channel as DomainChannel
 from domain.access.model import Role as DomainRole
 from domain.access.tables import ApiKeyRow, StaffUserLocationRow, StaffUserRow
 from domain.shared.errors import Forbidden
+from domain.shared.uow import UnitOfWork
 
 
 @strawberry.input
@@ -178,7 +180,7 @@ class AccessMutation:
                 "location_ids": location_ids,
             }
 
-            async def execute(uow: access.UnitOfWork) -> dict[str, int]:
+            async def execute(uow: UnitOfWork) -> dict[str, int]:
                 staff_id = await access.create_staff_user(
                     uow,
                     actor=info.context.principal,
@@ -216,7 +218,7 @@ class AccessMutation:
                 info.context.uow(),
                 actor=info.context.principal.actor,
                 name=input.name,
-                channel=access.Channel(input.channel.value),
+                channel=DomainChannel(input.channel.value),
                 location_id=location_id,
             )
             async with info.context.runtime.session_factory() as session:
