@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from api.access.schema import AccessMutation, AccessQuery, AccessSubscription
+from api.catalog.schema import CatalogMutation, CatalogQuery
 from api.errors import MaskUnexpectedErrors
 from api.inventory.schema import InventoryQuery
 from api.limits import limit_extensions
@@ -48,12 +49,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, AccessQuery, InventoryQuery):
+class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation):
+class Mutation(AccessMutation, CatalogMutation):
     pass
 
 

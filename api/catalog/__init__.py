@@ -1,0 +1,1 @@
+"""GraphQL twin of the catalog context."""
