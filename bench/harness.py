@@ -1,0 +1,210 @@
+"""One run of a scenario: fresh database -> API server -> dataset -> probe every case ->
+(raw baseline server) -> each case under load -> results. Everything is torn down on exit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from bench import wrk
+from bench.http import HOST, fetch
+from bench.loadgen import job_for
+from bench.model import CaseContext, CaseResult, CustomCase, Data, HttpCase, Request, Scenario
+from bench.raw_app import BODY_ENV
+from bench.servers import Server, describe, fresh_database, redis_url, server_env, uvicorn
+
+Client = Literal["auto", "python", "wrk"]
+API_APP = "api.app:create_app"
+RAW_APP = "bench.raw_app:create_app"
+SETUP_SECONDS = 900.0
+CUSTOM_GRACE_SECONDS = 300.0
+
+
+class BrokenBenchmark(Exception):
+    """A case's probe response is wrong: measuring it would measure an error path."""
+
+
+@dataclass(frozen=True)
+class Options:
+    workers: int = 2
+    concurrency: int = 32
+    duration: float = 10.0
+    warmup: float = 2.0
+    max_requests: int = 5_000_000
+    client: Client = "python"
+
+
+@dataclass
+class Report:
+    scenario: Scenario
+    options: Options
+    client: str
+    database: str
+    redis: str | None
+    results: list[CaseResult] = field(default_factory=list)
+
+
+def resolve_client(choice: Client) -> Literal["python", "wrk"]:
+    if choice == "wrk" and not wrk.available():
+        raise SystemExit("--client wrk: no wrk on PATH (apt-get install wrk)")
+    if choice == "auto":
+        return "wrk" if wrk.available() else "python"
+    return choice
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+async def run(
+    scenario: Scenario, options: Options, *, log: Callable[[str], None] = _progress
+) -> Report:
+    client = resolve_client(options.client)
+    redis = await asyncio.to_thread(redis_url)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        async with AsyncExitStack() as stack:
+            log("creating and migrating a fresh database")
+            database_url = await stack.enter_async_context(fresh_database(workdir))
+            env = server_env(database_url, redis, workdir)
+            log(f"starting the API ({options.workers} worker(s))")
+            api = await stack.enter_async_context(
+                uvicorn("api", API_APP, workers=options.workers, env=env, workdir=workdir)
+            )
+            log(f"loading the {scenario.name} dataset")
+            async with asyncio.timeout(SETUP_SECONDS):
+                data = await scenario.setup(database_url)
+            requests = _requests(scenario, data)
+            servers = {"api": api}
+            bodies = {
+                c.name: await _probe(c, api, requests[c.name]) for c in _http(scenario, "api")
+            }
+            if scenario.raw_mirror is not None:
+                log("starting the raw Starlette baseline")
+                raw_env = {**env, BODY_ENV: bodies[scenario.raw_mirror].decode()}
+                servers["raw"] = await stack.enter_async_context(
+                    uvicorn("raw", RAW_APP, workers=options.workers, env=raw_env, workdir=workdir)
+                )
+                for c in _http(scenario, "raw"):
+                    await _probe(c, servers["raw"], requests[c.name])
+            context = CaseContext(
+                data=data,
+                database_url=database_url,
+                api_url=api.url,
+                concurrency=options.concurrency,
+                duration=options.duration,
+                warmup=options.warmup,
+                max_requests=options.max_requests,
+            )
+            report = Report(scenario, options, client, describe(database_url), redis)
+            for case in scenario.cases:
+                log(
+                    f"case {case.name}: {options.warmup:g}s warm-up, {options.duration:g}s measured"
+                )
+                if isinstance(case, CustomCase):
+                    result = await _custom(case, context)
+                else:
+                    server = servers[case.server]
+                    result = await _load(case.name, server, requests[case.name], options, client)
+                    await _after(case, server, requests[case.name], result)
+                report.results.append(result)
+            return report
+
+
+async def _custom(case: CustomCase, context: CaseContext) -> CaseResult:
+    async with asyncio.timeout(context.warmup + context.duration + CUSTOM_GRACE_SECONDS):
+        return await case.run(context)
+
+
+def _http(scenario: Scenario, server: str) -> list[HttpCase]:
+    return [c for c in scenario.cases if isinstance(c, HttpCase) and c.server == server]
+
+
+def _requests(scenario: Scenario, data: Data) -> dict[str, list[Request]]:
+    out: dict[str, list[Request]] = {}
+    for case in scenario.cases:
+        if isinstance(case, HttpCase):
+            built = case.requests(data)
+            out[case.name] = [built] if isinstance(built, Request) else list(built)
+            if not out[case.name]:
+                raise BrokenBenchmark(f"case {case.name}: no requests to send")
+    return out
+
+
+async def _probe(case: HttpCase, server: Server, requests: Sequence[Request]) -> bytes:
+    """The first request's response, judged by the case; a wrong one stops the run."""
+    request = requests[0]
+    status, body = await fetch(server.port, request.encode(f"{HOST}:{server.port}"))
+    problem = case.check(status, body)
+    if problem:
+        raise BrokenBenchmark(
+            f"case {case.name}: the first response is wrong, nothing measured.\n"
+            f"  request: {request.method} {request.path} {request.body[:300]!r}\n"
+            f"  problem: {problem}"
+        )
+    return body
+
+
+async def _after(
+    case: HttpCase, server: Server, requests: Sequence[Request], result: CaseResult
+) -> None:
+    """The server survived and still answers right (e.g. no rate limit kicked in)."""
+    if server.process.returncode is not None:
+        raise RuntimeError(f"{server.name} server died during {case.name}:\n{server.log_tail()}")
+    status, body = await fetch(server.port, requests[0].encode(f"{HOST}:{server.port}"))
+    problem = case.check(status, body)
+    if problem:
+        result.errors += 1
+        result.first_error = result.first_error or f"after the load: {problem}"
+
+
+async def _load(
+    name: str,
+    server: Server,
+    requests: Sequence[Request],
+    options: Options,
+    client: Literal["python", "wrk"],
+) -> CaseResult:
+    if client == "wrk":
+        return await wrk.run(
+            name,
+            server.port,
+            requests,
+            concurrency=options.concurrency,
+            duration=options.duration,
+            warmup=options.warmup,
+        )
+    job = job_for(
+        name,
+        server.port,
+        [r.encode(f"{HOST}:{server.port}") for r in requests],
+        concurrency=options.concurrency,
+        duration=options.duration,
+        warmup=options.warmup,
+        max_requests=options.max_requests,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(options.warmup + options.duration + 60):
+            out, err = await process.communicate(json.dumps(job).encode())
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"load generator failed ({process.returncode}):\n{err.decode()[-3000:]}")
+    return CaseResult(**json.loads(out))

@@ -1,0 +1,1 @@
+"""One module per scenario, each exposing ``SCENARIO``; ``python -m bench --list`` lists them."""
