@@ -16,6 +16,7 @@ from domain.access.errors import InvalidToken
 from domain.access.model import Channel, Principal, PrincipalKind, Role
 from domain.access.repository import AccessRepository
 from domain.access.tokens import verify_token
+from loyalty.services import customer_for_token
 
 API_KEY_HEADER = "x-api-key"
 
@@ -46,6 +47,7 @@ class Authenticator:
         ttl = runtime.settings.api_key_cache_seconds
         self._keys = _TTLCache(ttl)
         self._staff = _TTLCache(ttl)
+        self._customers = _TTLCache(ttl)
 
     async def principal(self, headers: Mapping[str, str]) -> Principal:
         """Raises InvalidApiKey / InvalidToken for credentials that are present but bad."""
@@ -84,7 +86,7 @@ class Authenticator:
             return {
                 "kind": PrincipalKind.CUSTOMER,
                 "role": Role.CUSTOMER,
-                "customer_id": claims.subject_id,
+                "customer_id": await self._customer(claims.subject_id),
             }
         cached = self._staff.get(claims.subject_id)
         if cached is None:
@@ -101,6 +103,17 @@ class Authenticator:
                 }
             self._staff.put(claims.subject_id, cached)
         return dict(cached)
+
+    async def _customer(self, customer_id: int) -> int:
+        """A merged customer's token acts for the survivor; an erased one's stops working."""
+        cached = self._customers.get(customer_id)
+        if cached is None:
+            async with self.runtime.session_factory() as session:
+                cached = await customer_for_token(session, customer_id)
+            if cached is None:
+                raise InvalidToken("This customer account no longer exists; sign up again.")
+            self._customers.put(customer_id, cached)
+        return int(cached)
 
 
 def allow(*roles: Role) -> type[BasePermission]:

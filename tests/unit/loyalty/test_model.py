@@ -70,9 +70,7 @@ def test_lookup_reads_a_13_digit_card_before_a_phone_and_an_email_only_as_email(
     assert model.lookup_candidates(" Anna@Example.RU ") == [
         (IdentifierKind.EMAIL, "anna@example.ru")
     ]
-    assert model.lookup_candidates("8 (916) 123-45-67") == [
-        (IdentifierKind.PHONE, "+79161234567")
-    ]
+    assert model.lookup_candidates("8 (916) 123-45-67") == [(IdentifierKind.PHONE, "+79161234567")]
     assert model.lookup_candidates("CRM:A-1042") == [(IdentifierKind.EXTERNAL, "crm:A-1042")]
 
 
@@ -135,14 +133,18 @@ def test_two_different_verified_emails_are_a_blocking_merge_conflict():
     )
     assert [(c.kind, c.blocking) for c in conflicts] == [("VERIFIED_EMAILS", True)]
     assert not model.merge_conflicts(
-        survivor_identifiers=a, duplicate_identifiers=unverified, survivor_name="",
+        survivor_identifiers=a,
+        duplicate_identifiers=unverified,
+        survivor_name="",
         duplicate_name="",
     )
 
 
 def test_different_names_are_reported_but_do_not_block():
     conflicts = model.merge_conflicts(
-        survivor_identifiers=[], duplicate_identifiers=[], survivor_name="Анна Петрова",
+        survivor_identifiers=[],
+        duplicate_identifiers=[],
+        survivor_name="Анна Петрова",
         duplicate_name="Аня Петрова",
     )
     assert [(c.kind, c.blocking) for c in conflicts] == [("NAME", False)]
