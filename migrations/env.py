@@ -37,6 +37,10 @@ def _run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+    except BaseException:
+        # Leave the failed transaction so the unlock below runs and the real error surfaces.
+        connection.rollback()
+        raise
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
         connection.commit()

@@ -15,8 +15,9 @@ async def prod(runtime: Runtime):
     """The same runtime served in production mode (the default for `serve`)."""
     settings = runtime.settings.model_copy(update={"dev_mode": False})
     app = create_app(settings, runtime=runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://test") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
         yield GQL(c)
 
 
@@ -28,21 +29,27 @@ async def test_a_depth_20_document_is_rejected_before_any_resolver_runs(gql: GQL
     body = (await gql.raw(nested(20))).json()
     assert body["data"] is None
     assert "'anonymous' exceeds maximum operation depth of 12" in [
-        e["message"] for e in body["errors"]]
+        e["message"] for e in body["errors"]
+    ]
     assert count_queries.count == 0
 
 
 async def test_a_valid_document_deeper_than_the_limit_never_reaches_the_database(
-        runtime: Runtime, count_queries):
+    runtime: Runtime, count_queries
+):
     settings = runtime.settings.model_copy(update={"max_query_depth": 2})
     app = create_app(settings, runtime=runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://test") as c:
-        body = (await c.post("/graphql", json={
-            "query": "query Deep { viewer { staffUser { locations { code } } } }"})).json()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        body = (
+            await c.post(
+                "/graphql",
+                json={"query": "query Deep { viewer { staffUser { locations { code } } } }"},
+            )
+        ).json()
     assert body["data"] is None
-    assert [e["message"] for e in body["errors"]] == [
-        "'Deep' exceeds maximum operation depth of 2"]
+    assert [e["message"] for e in body["errors"]] == ["'Deep' exceeds maximum operation depth of 2"]
     assert count_queries.count == 0
 
 
@@ -54,7 +61,9 @@ async def test_too_many_aliases_tokens_or_directives_are_rejected(gql: GQL, coun
     tokens = "{ viewer { " + " ".join(["role"] * 4100) + " } }"
     body = (await gql.raw(tokens)).json()
     assert "token" in body["errors"][0]["message"].lower()
-    directives = "{ viewer { " + " ".join(f"r{i}: role @include(if: true)" for i in range(21)) + " } }"
+    directives = (
+        "{ viewer { " + " ".join(f"r{i}: role @include(if: true)" for i in range(21)) + " } }"
+    )
     body = (await gql.raw(directives)).json()
     assert body["errors"][0]["message"] == "The document uses more than 20 directives; split it."
     assert count_queries.count == 0
@@ -82,14 +91,16 @@ async def test_production_refuses_introspection_graphiql_get_batching_and_sugges
     assert typo["errors"][0]["message"] == "Cannot query field 'rol' on type 'Viewer'."
 
 
-async def test_development_mode_serves_graphiql_and_suggests_fields(client: httpx.AsyncClient,
-                                                                    gql: GQL):
+async def test_development_mode_serves_graphiql_and_suggests_fields(
+    client: httpx.AsyncClient, gql: GQL
+):
     ide = await client.get("/graphql", headers={"accept": "text/html"})
     assert ide.status_code == 200
     assert "graphiql" in ide.text.lower()
     typo = (await gql.raw("{ viewer { rol } }")).json()
     assert typo["errors"][0]["message"] == (
-        "Cannot query field 'rol' on type 'Viewer'. Did you mean 'role'?")
+        "Cannot query field 'rol' on type 'Viewer'. Did you mean 'role'?"
+    )
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(prod: GQL):
@@ -110,10 +121,14 @@ async def test_an_unexpected_error_is_masked_with_the_request_id(prod: GQL, monk
     request_id = r.headers["x-request-id"]
     body = r.json()
     assert "hunter2" not in r.text
-    assert body["errors"] == [{
-        "message": f"Unexpected error. Quote request id {request_id} to support.",
-        "locations": [{"line": 1, "column": 3}], "path": ["locations"],
-        "extensions": {"code": "INTERNAL", "requestId": request_id}}]
+    assert body["errors"] == [
+        {
+            "message": f"Unexpected error. Quote request id {request_id} to support.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["locations"],
+            "extensions": {"code": "INTERNAL", "requestId": request_id},
+        }
+    ]
 
 
 async def test_a_client_request_id_is_echoed(gql: GQL):

@@ -26,8 +26,11 @@ class Pinged(Event):
 
 async def outbox_rows(runtime: Runtime) -> list[tuple[int, dict, bool]]:
     async with runtime.session_factory() as s:
-        rows = await s.execute(select(OutboxEvent.id, OutboxEvent.payload,
-                                      OutboxEvent.published_at.is_not(None)).order_by(OutboxEvent.id))
+        rows = await s.execute(
+            select(
+                OutboxEvent.id, OutboxEvent.payload, OutboxEvent.published_at.is_not(None)
+            ).order_by(OutboxEvent.id)
+        )
         return [tuple(r) for r in rows]
 
 
@@ -84,7 +87,8 @@ async def paused_main_relay(runtime: Runtime):
 
 
 async def test_events_wait_while_redis_is_down_and_arrive_once_in_order(
-        runtime: Runtime, paused_main_relay, redis_prefix: str):
+    runtime: Runtime, paused_main_relay, redis_prefix: str
+):
     redis = PrivateRedis()
     redis.start()
     broadcaster = RedisBroadcaster(redis.url, prefix=redis_prefix)
@@ -112,7 +116,13 @@ async def test_events_wait_while_redis_is_down_and_arrive_once_in_order(
         await asyncio.sleep(0.5)
         rows = await outbox_rows(runtime)
         assert [(p["n"], pub) for _, p, pub in rows] == [
-            (0, True), (1, False), (2, False), (3, False), (4, False), (5, False)]
+            (0, True),
+            (1, False),
+            (2, False),
+            (3, False),
+            (4, False),
+            (5, False),
+        ]
 
         redis.start()
         got = await waiter
