@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import inspect
 from pathlib import Path
 
 import strawberry
 from strawberry import relay
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -68,7 +70,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*limit_extensions(settings), MaskUnexpectedErrors],
+        extensions=[
+            # Clients repeat the same few documents: parse and validate each once per process.
+            partial(ParserCache, maxsize=2048),
+            partial(ValidationCache, maxsize=2048),
+            *limit_extensions(settings),
+            MaskUnexpectedErrors,
+        ],
         config=StrawberryConfig(
             disable_field_suggestions=not settings.dev_mode,
             relay_max_results=settings.max_page_size,
