@@ -18,6 +18,7 @@ from api.catalog.schema import CatalogMutation, CatalogQuery
 from api.errors import MaskUnexpectedErrors
 from api.inventory.schema import InventoryQuery
 from api.limits import limit_extensions
+from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
@@ -51,12 +52,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery):
+class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery, LoyaltyQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation, CatalogMutation):
+class Mutation(AccessMutation, CatalogMutation, LoyaltyMutation):
     pass
 
 
