@@ -7,14 +7,10 @@ from functools import partial
 from typing import Any
 
 from graphql import ASTValidationRule, DirectiveNode, GraphQLError, ValidationContext
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
@@ -39,17 +35,22 @@ def max_directives_rule(limit: int) -> type[ASTValidationRule]:
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories (strawberry builds a fresh instance per request)."""
-    directives_rule = max_directives_rule(settings.max_directives)
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(AddValidationRules, [directives_rule]),
+    """Extension factories (strawberry builds a fresh instance per request).
+
+    The validation rule classes are built once here, not per request: the validation cache is
+    keyed by the rule classes, so fresh classes per request would make every lookup a miss.
+    """
+    rules: list[type[ASTValidationRule]] = [
+        depth_validator(settings.max_query_depth, None, None),
+        alias_validator(settings.max_aliases),
+        max_directives_rule(settings.max_directives),
     ]
     if not settings.dev_mode:
-        extensions.append(DisableIntrospection)
-    return extensions
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(AddValidationRules, rules),
+    ]
 
 
 def page_size(first: int | None, *, maximum: int, default: int = 20) -> int:
