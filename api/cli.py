@@ -1,4 +1,4 @@
-"""``omnicommerce``: serve, migrate, create-admin, create-api-key, demo-data."""
+"""``omnicommerce``: serve, migrate, create-admin, create-api-key, demo-data, import-catalog."""
 
 from __future__ import annotations
 
@@ -165,6 +165,46 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_catalog(args: argparse.Namespace) -> int:
+    """Upsert products and variants by SKU from JSON Lines or CSV, with a progress bar."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from domain.catalog.importer import import_rows, parse_file
+
+    try:
+        total, rows = parse_file(args.file)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    console = Console(stderr=True)
+    settings = get_settings()
+    with database(settings) as url:
+        _migrate(url)
+
+        async def body(runtime: Any) -> Any:
+            with Progress(
+                TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console
+            ) as progress:
+                task = progress.add_task("rows", total=total)
+                return await import_rows(
+                    runtime.uow,
+                    rows,
+                    actor="cli:import-catalog",
+                    on_progress=lambda n: progress.advance(task, n),
+                )
+
+        report = _with_runtime(settings, url, body)
+    print(
+        f"products: {report.products_created} created, {report.products_updated} updated; "
+        f"variants: {report.variants_created} created, {report.variants_updated} updated; "
+        f"{report.unchanged} unchanged; {len(report.rejected)} rejected"
+    )
+    for rejected in report.rejected:
+        print(f"line {rejected.line}: {rejected.reason}", file=sys.stderr)
+    return 1 if report.rejected else 0
+
+
 def _run_domain(fn: Callable[[], Any]) -> Any:
     from domain.shared.errors import DomainError, MultipleErrors
 
@@ -192,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo-data", help="load the demo store").set_defaults(func=cmd_demo_data)
 
+    catalog = sub.add_parser(
+        "import-catalog", help="upsert products and variants by SKU from .jsonl or .csv"
+    )
+    catalog.add_argument("file", help="JSON Lines (.jsonl) or CSV (.csv); see docs/catalog.md")
+    catalog.set_defaults(func=cmd_import_catalog)
+
     admin = sub.add_parser(
         "create-admin", help="create an admin login (password from OMNI_ADMIN_PASSWORD or a prompt)"
     )
@@ -204,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--channel", required=True, choices=[c.value for c in Channel])
     key.add_argument("--location", help="store code, required for POS and STAFF keys")
     key.set_defaults(func=cmd_create_api_key)
+    from api.loyalty.cli import add_commands as add_loyalty_commands
+
+    add_loyalty_commands(sub)
     return parser
 
 

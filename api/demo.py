@@ -154,6 +154,16 @@ async def load_access(runtime: Runtime) -> list[DemoKey]:
 DEMO_STEPS: list[Callable[[Runtime], Awaitable[object]]] = [load_locations, load_access]
 
 
+async def load_catalog(runtime: Runtime) -> None:
+    """The electronics catalog (206 products, bilingual), upserted by SKU: re-runs are no-ops."""
+    from domain.catalog import demo_data
+
+    await demo_data.load(runtime.uow)
+
+
+DEMO_STEPS.append(load_catalog)
+
+
 async def load_demo(runtime: Runtime) -> None:
     for step in DEMO_STEPS:
         await step(runtime)

@@ -82,7 +82,7 @@ _TRANSLIT = dict(
 
 def slugify(text: str) -> str:
     """``"Наушники Sony WH-1000XM5"`` -> ``"naushniki-sony-wh-1000xm5"`` (transliterated)."""
-    lowered = "".join(_TRANSLIT.get(ch, ch) for ch in text.lower())
+    lowered = "".join(_TRANSLIT.get(ch, ch) for ch in text.lower().replace("+", " plus"))
     ascii_only = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:200]
 

@@ -131,11 +131,8 @@ async def create_variant(
     uow: UnitOfWork, *, actor: str, product_id: int, draft: VariantDraft
 ) -> int:
     async with uow:
-        repo = CatalogRepository(uow.session)
-        product = await _product(repo, product_id)
-        defs = await _type_defs(uow.session, product.product_type_id)
-        [variant_id], events = await _write_variants(
-            repo, product=product, defs=defs, drafts=[draft], actor=actor, prefix=""
+        variant_id, events = await write_new_variant(
+            uow.session, actor=actor, product_id=product_id, draft=draft
         )
         uow.record(*events)
         await uow.commit()
@@ -237,6 +234,18 @@ async def write_new_product(
         checked=True,
     )
     return int(product.id), events + variant_events
+
+
+async def write_new_variant(
+    session: AsyncSession, *, actor: str, product_id: int, draft: VariantDraft
+) -> tuple[int, list[Event]]:
+    repo = CatalogRepository(session)
+    product = await _product(repo, product_id)
+    defs = await _type_defs(session, product.product_type_id)
+    [variant_id], events = await _write_variants(
+        repo, product=product, defs=defs, drafts=[draft], actor=actor, prefix=""
+    )
+    return variant_id, events
 
 
 async def write_product_patch(
