@@ -253,9 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
     from api.loyalty.cli import add_commands as add_loyalty_commands
 
     add_loyalty_commands(sub)
-    from api.loyalty.cli import add_commands as add_loyalty_commands
-
-    add_loyalty_commands(sub)
     return parser
 
 
