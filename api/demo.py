@@ -164,6 +164,16 @@ async def load_catalog(runtime: Runtime) -> None:
 DEMO_STEPS.append(load_catalog)
 
 
+async def load_customers(runtime: Runtime) -> None:
+    """Demo customers, cards, points and tiers (docs/loyalty.md lists them)."""
+    from api.loyalty import demo as loyalty_demo
+
+    await loyalty_demo.load_customers(runtime)
+
+
+DEMO_STEPS.append(load_customers)
+
+
 async def load_demo(runtime: Runtime) -> None:
     for step in DEMO_STEPS:
         await step(runtime)
@@ -179,4 +189,7 @@ def credentials_text() -> str:
     lines.append(f"  Staff logins (mutation staffSignIn), password '{DEMO_PASSWORD}':")
     for email, _name, role, stores in STAFF:
         lines.append(f"    {email:26} {role.value:14} {' '.join(stores) or 'all locations'}")
+    from api.loyalty.demo import credentials_lines
+
+    lines.extend(credentials_lines())
     return "\n".join(lines)
