@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 
 def load_all_tables() -> MetaData:
     import domain.catalog.tables  # noqa: F401
+    import domain.pricing.tables  # noqa: F401
     import inventory.tables  # noqa: F401
     import loyalty.tables  # noqa: F401
     from domain.shared.db import Base

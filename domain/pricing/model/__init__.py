@@ -35,11 +35,12 @@ from domain.pricing.model.promotions import (
     validate_voucher,
 )
 from domain.pricing.model.rounding import BP, div_half_up, included_tax, percent_of
-from domain.pricing.model.taxes import STANDARD, TaxRate, resolve_rate
+from domain.pricing.model.taxes import DEFAULT_RATES, STANDARD, TaxRate, resolve_rate, with_defaults
 
 __all__ = [
     "BP",
     "CATALOGUE_KINDS",
+    "DEFAULT_RATES",
     "STANDARD",
     "TIER_PROMOTION_ID",
     "Cart",
@@ -74,4 +75,5 @@ __all__ = [
     "shelf_price",
     "validate_promotion",
     "validate_voucher",
+    "with_defaults",
 ]

@@ -34,3 +34,20 @@ def resolve_rate(
         if best is None or (rate.region is not None and best.region is None):
             best = rate
     return best
+
+
+#: Russian VAT as of 2019: used for any (class, country, region) the tax_rates table does not set.
+DEFAULT_RATES: tuple[TaxRate, ...] = (
+    TaxRate(STANDARD, "RU", 2000, name="НДС 20%"),
+    TaxRate("REDUCED", "RU", 1000, name="НДС 10%"),
+    TaxRate("ZERO", "RU", 0, name="НДС 0%"),
+)
+
+
+def with_defaults(rates: Iterable[TaxRate]) -> tuple[TaxRate, ...]:
+    """Configured rates, plus each default rate that no configured rate overrides."""
+    configured = tuple(rates)
+    keys = {(r.tax_class, r.country, r.region) for r in configured}
+    return configured + tuple(
+        d for d in DEFAULT_RATES if (d.tax_class, d.country, d.region) not in keys
+    )
