@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,5 +76,6 @@ def attributes_of_type(info: Info) -> DataLoader[int, Any]:
 
 async def fresh(loader: DataLoader[Any, Any], key: Any) -> Any:
     """Load after a write in this request: drop what an earlier field may have cached."""
-    loader.clear(key)
+    with contextlib.suppress(KeyError):  # strawberry's clear() raises for an uncached key
+        loader.clear(key)
     return await loader.load(key)

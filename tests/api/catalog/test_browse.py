@@ -279,12 +279,12 @@ async def test_channels_see_only_what_is_published_to_them(gql: GQL, seed: Seed,
     )
 
 
-async def test_drafts_are_for_staff_only(gql: GQL, seed: Seed, staff_token):
+async def test_drafts_are_for_staff_only(gql: GQL, seed: Seed, staff_token, make_location):
     drafts = {"filter": {"statuses": ["DRAFT"]}}
     body = (await gql.raw(LIST, drafts)).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await gql(PRODUCT, {"slug": "naushniki-sony-wh-2000-chernovik"}))["product"] is None
-    _, bearer = await staff_token(Role.MERCHANDISER)
+    _, bearer = await staff_token(Role.CASHIER, [await make_location("S02")])
     staff = gql.as_(authorization=bearer)
     assert titles(await staff(LIST, drafts)) == ["Наушники Sony WH-2000 (черновик)"]
     assert (await staff(PRODUCT, {"slug": "naushniki-sony-wh-2000-chernovik"}))["product"][
