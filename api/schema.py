@@ -16,7 +16,7 @@ from strawberry.types import Info
 from api.access.schema import AccessMutation, AccessQuery, AccessSubscription
 from api.catalog.schema import CatalogMutation, CatalogQuery
 from api.errors import MaskUnexpectedErrors
-from api.inventory.schema import InventoryQuery
+from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
 from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
 from domain.shared.errors import ValidationFailed
@@ -57,12 +57,12 @@ class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery, LoyaltyQuery):
 
 
 @strawberry.type
-class Mutation(AccessMutation, CatalogMutation, LoyaltyMutation):
+class Mutation(AccessMutation, CatalogMutation, LoyaltyMutation, InventoryMutation):
     pass
 
 
 @strawberry.type
-class Subscription(AccessSubscription):
+class Subscription(AccessSubscription, InventorySubscription):
     pass
 
 
