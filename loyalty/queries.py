@@ -98,6 +98,32 @@ async def rolling_spend_by_customer(
     return {cid: int(total) for cid, total in rows}
 
 
+async def loyalty_figures(
+    session: AsyncSession,
+    ids: Sequence[int],
+    *,
+    now: datetime,
+    rules: LoyaltyRules = DEFAULT_RULES,
+) -> dict[int, tuple[int, int]]:
+    """(points balance, rolling spend) per customer in one statement."""
+    since = now - timedelta(days=rules.tier_window_days)
+    spend = (
+        select(func.coalesce(func.sum(SpendEntryRow.amount_minor), 0))
+        .where(
+            SpendEntryRow.customer_id == LoyaltyAccountRow.customer_id,
+            SpendEntryRow.occurred_at > since,
+            SpendEntryRow.occurred_at <= now,
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(LoyaltyAccountRow.customer_id, LoyaltyAccountRow.balance, spend).where(
+            LoyaltyAccountRow.customer_id.in_(set(ids))
+        )
+    )
+    return {cid: (int(balance), int(total)) for cid, balance, total in rows}
+
+
 async def points_page(
     session: AsyncSession, customer_id: int, *, first: int, before_id: int | None
 ) -> list[PointsEntryRow]:

@@ -14,6 +14,7 @@ from api.loyalty.types import (
     LookupMatch,
     LoyaltyProgramme,
     load_customer,
+    prime,
 )
 from api.relay import Connection, connection, decode_cursor
 from domain.access.model import Role
@@ -36,6 +37,8 @@ class LoyaltyQuery:
                 )
         except DomainError as exc:
             return CustomerLookupResult(user_errors=user_errors(exc))
+        if found.customer is not None:
+            prime(info, found.customer, found.identifiers)
         return CustomerLookupResult(
             user_errors=[],
             customer=await load_customer(info, found.customer_id),

@@ -55,6 +55,12 @@ def _identifier_loader(info: Info) -> Any:
     )
 
 
+def prime(info: Info, row: CustomerRow, identifiers: Iterable[CustomerIdentifierRow]) -> None:
+    """Seed this request's loaders with rows a service already read."""
+    customer_loader(info).prime(row.id, row)
+    _identifier_loader(info).prime(row.id, list(identifiers))
+
+
 async def load_customer(info: Info, customer_id: int | None) -> CustomerType | None:
     if customer_id is None or not can_view(info.context.principal, customer_id):
         return None
@@ -358,17 +364,14 @@ class CustomerType(relay.Node):
 
     @strawberry.field
     async def loyalty(self, info: Info) -> LoyaltyStatus:
-        balance = await info.context.loaders.by_key(
-            "points_balance", queries.balances_by_customer, default=0
-        ).load(self.customer_id)
         now = datetime.now(UTC)
 
-        async def spend(session: Any, ids: Any) -> dict[int, int]:
-            return await queries.rolling_spend_by_customer(session, ids, now=now)
+        async def figures(session: Any, ids: Any) -> dict[int, tuple[int, int]]:
+            return await queries.loyalty_figures(session, ids, now=now)
 
-        rolling = await info.context.loaders.by_key("rolling_spend", spend, default=0).load(
-            self.customer_id
-        )
+        balance, rolling = await info.context.loaders.by_key(
+            "loyalty_figures", figures, default=(0, 0)
+        ).load(self.customer_id)
         status = model.tier_status(rolling)
         return LoyaltyStatus(
             points_balance=balance,

@@ -423,6 +423,9 @@ class LookupResult:
     customer_id: int | None
     matched: LookupMatch | None
     normalized: str  # how the input was read: "+79161234567", a card number, "QR code"
+    # What the lookup read on the way (the till shows it at once): saves the API a round trip.
+    customer: CustomerRow | None = None
+    identifiers: tuple[CustomerIdentifierRow, ...] = ()
 
 
 async def lookup(
@@ -433,7 +436,9 @@ async def lookup(
         moment = int((now or utcnow()).timestamp())
         claims = qr.read(identifier, secret=secret, now=moment)
         customer_id = await _follow(session, claims.customer_id, generation=claims.generation)
-        return LookupResult(customer_id, LookupMatch.QR_TOKEN if customer_id else None, "QR code")
+        if customer_id is None:
+            return LookupResult(None, None, "QR code")
+        return await _found(session, customer_id, LookupMatch.QR_TOKEN, "QR code")
     candidates = model.lookup_candidates(identifier)
     found = {
         (r.kind, r.value): r.customer_id
@@ -441,8 +446,16 @@ async def lookup(
     }
     for kind, value in candidates:
         if (kind, value) in found:
-            return LookupResult(found[(kind, value)], LookupMatch(kind.value), value)
+            return await _found(session, found[(kind, value)], LookupMatch(kind.value), value)
     return LookupResult(None, None, candidates[0][1])
+
+
+async def _found(
+    session: AsyncSession, customer_id: int, matched: LookupMatch, normalized: str
+) -> LookupResult:
+    row = await session.get(CustomerRow, customer_id)
+    identifiers = await LoyaltyRepository(session).identifiers_of([customer_id])
+    return LookupResult(customer_id, matched, normalized, row, tuple(identifiers))
 
 
 async def _follow(session: AsyncSession, customer_id: int, *, generation: int) -> int | None:
