@@ -11,6 +11,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.catalog import loaders
+from api.inventory.queries import NearInput, variant_availability
+from api.inventory.types import VariantAvailability
 from domain.catalog import model
 from domain.catalog.model import AttributeKind as _AttributeKind
 from domain.catalog.model import Direction as _Direction
@@ -342,6 +344,15 @@ class VariantType(relay.Node):
     async def product(self, info: Info) -> ProductType:
         row = await loaders.product(info).load(self.row.product_id)
         return ProductType.from_row(row)
+
+    @strawberry.field(
+        description="Can it ship, and per nearby store whether and when it can be collected "
+        "(inventory; no internal stock figures)."
+    )
+    async def availability(
+        self, info: Info, near: NearInput | None = None, radius_km: float | None = None
+    ) -> VariantAvailability:
+        return await variant_availability(info, self.variant_id, near, radius_km)
 
     @classmethod
     def from_row(cls, row: VariantRow) -> VariantType:

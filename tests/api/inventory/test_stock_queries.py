@@ -17,6 +17,7 @@ from domain.access.model import Role
 from inventory import services as inv
 from inventory.model import LocationKind
 from tests.conftest import GQL
+from tests.integration.inventory.support import scalar
 
 
 def gid(type_name: str, db_id: int) -> str:
@@ -60,7 +61,8 @@ async def test_stock_check_lists_own_store_first_then_by_distance(runtime: Runti
 
     everywhere = await gql.as_(authorization=token)(STOCK_CHECK, {"sku": "HP-100"})
     assert [r["location"]["code"] for r in everywhere["stockCheck"]["locations"]] == ["S02", "S01", "WH01", "S09"]
-    by_barcode = await gql.as_(authorization=token)(STOCK_CHECK, {"barcode": "4600000000100", "near": {"latitude": 55.6042, "longitude": 37.4917}})
+    barcode = await scalar(runtime, "SELECT barcode FROM variants WHERE id = :v", v=v)
+    by_barcode = await gql.as_(authorization=token)(STOCK_CHECK, {"barcode": barcode, "near": {"latitude": 55.6042, "longitude": 37.4917}})
     assert by_barcode["stockCheck"]["locations"][1]["location"]["code"] == "S09"
 
     body = (await gql.raw(STOCK_CHECK, {"sku": "HP-100"})).json()
@@ -144,3 +146,15 @@ async def test_a_committed_stock_change_reaches_the_store_screen(runtime: Runtim
     assert refused["id"] == "2" and refused["type"] in ("error", "next")
     errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_variant_availability_field_on_the_catalog_type(runtime: Runtime, gql: GQL, variants, make_location):
+    (v,) = await variants("HP-100")
+    wh, s1, s2, far = await _stores(make_location)
+    await inv.receive_stock(runtime.uow(), variant_id=v, location_id=s1, quantity=1, actor="t")
+    doc = """query($id: ID!, $near: NearInput) { node(id: $id) { ... on Variant { sku
+      availability(near: $near, radiusKm: 5) { canShip stores { location { code } inStock } } } } }"""
+    data = await gql(doc, {"id": gid("Variant", v), "near": {"locationId": gid("Location", s1)}})
+    assert data["node"] == {"sku": "HP-100", "availability": {"canShip": False, "stores": [
+        {"location": {"code": "S01"}, "inStock": True}, {"location": {"code": "S02"}, "inStock": False},
+    ]}}
