@@ -19,6 +19,7 @@ from api.errors import MaskUnexpectedErrors
 from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
 from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
+from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
@@ -52,17 +53,19 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery, LoyaltyQuery):
+class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery, LoyaltyQuery, PricingQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation, CatalogMutation, LoyaltyMutation, InventoryMutation):
+class Mutation(
+    AccessMutation, CatalogMutation, LoyaltyMutation, InventoryMutation, PricingMutation
+):
     pass
 
 
 @strawberry.type
-class Subscription(AccessSubscription, InventorySubscription):
+class Subscription(AccessSubscription, InventorySubscription, PricingSubscription):
     pass
 
 

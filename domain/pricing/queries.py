@@ -252,3 +252,10 @@ async def variant_ids_for_target(session: AsyncSession, target: model.Target) ->
         .order_by(VariantRow.id)
     )
     return list(rows)
+
+
+async def prices_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, PriceRow]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(PriceRow).where(PriceRow.id.in_(set(ids))))
+    return {r.id: r for r in rows}

@@ -1,0 +1,1 @@
+"""GraphQL for pricing: quotes, shelf prices, merchandiser mutations, shelf-label events."""
