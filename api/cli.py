@@ -253,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.loyalty.cli import add_commands as add_loyalty_commands
 
     add_loyalty_commands(sub)
+    from api.inventory.cli import add_commands as add_inventory_commands
+
+    add_inventory_commands(sub)
     return parser
 
 
