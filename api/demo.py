@@ -164,6 +164,16 @@ async def load_catalog(runtime: Runtime) -> None:
 DEMO_STEPS.append(load_catalog)
 
 
+async def load_stock(runtime: Runtime) -> None:
+    """Stock in WH01 and the stores (after the catalog); see inventory/demo_data.py."""
+    from inventory.demo_data import load_demo_stock
+
+    await load_demo_stock(runtime.uow)
+
+
+DEMO_STEPS.append(load_stock)
+
+
 async def load_customers(runtime: Runtime) -> None:
     """Demo customers, cards, points and tiers (docs/loyalty.md lists them)."""
     from api.loyalty import demo as loyalty_demo

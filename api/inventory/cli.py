@@ -69,8 +69,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             level = getattr(d.level, name)
             other = level - diff
             table.add_row(
-                str(d.variant_id), loc.code if loc else str(d.location_id), bucket,
-                str(level), str(other), f"{diff:+d}",
+                str(d.variant_id),
+                loc.code if loc else str(d.location_id),
+                bucket,
+                str(level),
+                str(other),
+                f"{diff:+d}",
             )
     console.print(table)
     return 1
@@ -113,8 +117,11 @@ def cmd_import_stock(args: argparse.Namespace) -> int:
             table.add_column(column)
         for r in report.rejected:
             table.add_row(
-                str(r.line), r.row.get("sku", ""), r.row.get("location", ""),
-                r.row.get("on_hand", ""), r.reason,
+                str(r.line),
+                r.row.get("sku", ""),
+                r.row.get("location", ""),
+                r.row.get("on_hand", ""),
+                r.reason,
             )
         console.print(table)
         return 1

@@ -348,9 +348,19 @@ class InventoryMutation:
             fields = {
                 k: getattr(input, k)
                 for k in (
-                    "code", "name", "address", "city", "latitude", "longitude", "ships",
-                    "offers_pickup", "sells_in_store", "opening_hours", "pickup_lead_minutes",
-                    "priority", "timezone",
+                    "code",
+                    "name",
+                    "address",
+                    "city",
+                    "latitude",
+                    "longitude",
+                    "ships",
+                    "offers_pickup",
+                    "sells_in_store",
+                    "opening_hours",
+                    "pickup_lead_minutes",
+                    "priority",
+                    "timezone",
                 )
             }
             kind = DomainLocationKind(input.kind.value)
@@ -381,8 +391,16 @@ class InventoryMutation:
             fields = {
                 k: getattr(input, k)
                 for k in (
-                    "name", "address", "city", "ships", "offers_pickup", "sells_in_store",
-                    "opening_hours", "pickup_lead_minutes", "priority", "timezone",
+                    "name",
+                    "address",
+                    "city",
+                    "ships",
+                    "offers_pickup",
+                    "sells_in_store",
+                    "opening_hours",
+                    "pickup_lead_minutes",
+                    "priority",
+                    "timezone",
                 )
             }
             for k in ("latitude", "longitude"):
@@ -556,7 +574,9 @@ class InventoryMutation:
         description="Plan a transfer; its units are committed at the source at once. "
         "Staff of the source location.",
     )
-    async def transfer_create(self, info: Info, input: TransferCreateInput) -> TransferCreatePayload:  # type: ignore[valid-type]
+    async def transfer_create(
+        self, info: Info, input: TransferCreateInput
+    ) -> TransferCreatePayload:  # type: ignore[valid-type]
         async def run() -> Any:
             principal = info.context.principal
             src = decode_id(input.from_location_id, "Location", field="fromLocationId")
@@ -656,7 +676,9 @@ class InventoryMutation:
         permission_classes=[STOCK_ROLES],
         description="Cancel a transfer not yet shipped; its units are released at the source.",
     )
-    async def transfer_cancel(self, info: Info, input: TransferCancelInput) -> TransferCancelPayload:  # type: ignore[valid-type]
+    async def transfer_cancel(
+        self, info: Info, input: TransferCancelInput
+    ) -> TransferCancelPayload:  # type: ignore[valid-type]
         async def run() -> Any:
             tid = await _transfer_at(info, input.transfer_id, side="from")
 

@@ -62,7 +62,9 @@ async def _origin(
                 raise ValidationFailed("Latitude is -90..90, longitude -180..180.", field="near")
             return (near.latitude, near.longitude)
         else:
-            raise ValidationFailed("Give near.locationId, or both latitude and longitude.", field="near")
+            raise ValidationFailed(
+                "Give near.locationId, or both latitude and longitude.", field="near"
+            )
     if location_id is None:
         return None
     row = await info.context.loaders.location.load(location_id)

@@ -66,9 +66,7 @@ class InventorySubscription:
         wanted = {decode_id(v, "Variant", field="variantIds") for v in variant_ids or []}
 
         def where(payload: dict[str, Any]) -> bool:
-            return payload["location_id"] == loc and (
-                not wanted or payload["variant_id"] in wanted
-            )
+            return payload["location_id"] == loc and (not wanted or payload["variant_id"] in wanted)
 
         async for env in info.context.runtime.events.subscribe("inventory", where=where):
             yield _change(env)

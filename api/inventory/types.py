@@ -84,9 +84,9 @@ async def location_by_id(info: Info, location_id: int | None) -> LocationType | 
 
 
 async def _sku(info: Info, variant_id: int) -> str:
-    row = await info.context.loaders.by_key("inventory_variant", catalog_queries.variants_by_ids).load(
-        variant_id
-    )
+    row = await info.context.loaders.by_key(
+        "inventory_variant", catalog_queries.variants_by_ids
+    ).load(variant_id)
     return row.sku if row is not None else ""
 
 
@@ -380,7 +380,9 @@ class InventoryDiscrepancy:
         return await _sku(info, self.variant_db_id)
 
 
-@strawberry.type(description="A level changed (after commit): new figures for screens and shelf labels.")
+@strawberry.type(
+    description="A level changed (after commit): new figures for screens and shelf labels."
+)
 class InventoryChange:
     event_id: str
     location_db_id: strawberry.Private[int]

@@ -179,7 +179,7 @@ async def receive_transfer(
         if not received and not complete:
             raise InvalidQuantity("Enter what arrived, or close the transfer.", field="lines")
         model_lines = [
-            TransferLine(l.variant_id, l.quantity, l.received, l.discrepancy) for l in lines
+            TransferLine(r.variant_id, r.quantity, r.received, r.discrepancy) for r in lines
         ]
         try:
             new_lines, now, shortfall = plan_receipt(model_lines, received, complete=complete)

@@ -105,9 +105,7 @@ async def movements(runtime: Runtime, variant_id: int | None = None) -> list[dic
 async def snapshot(runtime: Runtime) -> tuple[Any, ...]:
     """Everything a failed mutation must leave alone."""
     async with runtime.engine.connect() as conn:
-        levels = (
-            await conn.execute(text("SELECT * FROM stock_levels ORDER BY id"))
-        ).all()
+        levels = (await conn.execute(text("SELECT * FROM stock_levels ORDER BY id"))).all()
         n_movements = await conn.scalar(text("SELECT count(*) FROM stock_movements"))
         n_holds = await conn.scalar(text("SELECT count(*) FROM stock_holds"))
         n_transfers = await conn.scalar(text("SELECT count(*) FROM stock_transfers"))

@@ -29,7 +29,9 @@ async def test_200_concurrent_reservations_against_50_units_over_3_locations(
     (v,) = await variants("HOT-1")
     locs = [await make_location(c) for c in ("WH01", "S01", "S02")]
     for loc, qty in zip(locs, (20, 20, 10), strict=True):
-        await inv.receive_stock(runtime.uow(), variant_id=v, location_id=loc, quantity=qty, actor=ACTOR)
+        await inv.receive_stock(
+            runtime.uow(), variant_id=v, location_id=loc, quantity=qty, actor=ACTOR
+        )
     gate = asyncio.Semaphore(60)  # the test pool allows 80 connections
 
     async def one(n: int) -> bool:
@@ -55,7 +57,9 @@ async def test_200_concurrent_reservations_against_50_units_over_3_locations(
     for loc, qty in zip(locs, (20, 20, 10), strict=True):
         assert await level(runtime, v, loc) == figures(on_hand=qty, reserved=qty)
     assert await scalar(runtime, "SELECT count(*) FROM stock_holds WHERE status = 'ACTIVE'") == 50
-    assert await scalar(runtime, "SELECT count(*) FROM stock_movements WHERE kind = 'RESERVE'") == 50
+    assert (
+        await scalar(runtime, "SELECT count(*) FROM stock_movements WHERE kind = 'RESERVE'") == 50
+    )
     async with runtime.session_factory() as s:
         assert await discrepancies(s) == []
 
@@ -66,11 +70,17 @@ async def test_transfer_create_ship_partial_receipts_and_a_discrepancy(
     a, b = await variants("TR-A", "TR-B")
     wh, s1 = await make_location("WH01"), await make_location("S01")
     for v in (a, b):
-        await inv.receive_stock(runtime.uow(), variant_id=v, location_id=wh, quantity=10, actor=ACTOR)
+        await inv.receive_stock(
+            runtime.uow(), variant_id=v, location_id=wh, quantity=10, actor=ACTOR
+        )
     expected = datetime(2030, 1, 2, 9, 0, tzinfo=UTC)
     tid = await inv.create_transfer(
-        runtime.uow(), from_location_id=wh, to_location_id=s1, lines=[(a, 4), (b, 2)],
-        actor=ACTOR, expected_at=expected,
+        runtime.uow(),
+        from_location_id=wh,
+        to_location_id=s1,
+        lines=[(a, 4), (b, 2)],
+        actor=ACTOR,
+        expected_at=expected,
     )
     assert await level(runtime, a, wh) == figures(on_hand=10, committed=4)
     await inv.ship_transfer(runtime.uow(), transfer_id=tid, actor=ACTOR)
@@ -79,18 +89,32 @@ async def test_transfer_create_ship_partial_receipts_and_a_discrepancy(
 
     before = await snapshot(runtime)
     with pytest.raises(ReceiptExceedsShipment, match="shipped 4"):
-        await inv.receive_transfer(runtime.uow(), transfer_id=tid, received={a: 5}, complete=False, actor=ACTOR)
+        await inv.receive_transfer(
+            runtime.uow(), transfer_id=tid, received={a: 5}, complete=False, actor=ACTOR
+        )
     assert await snapshot(runtime) == before
 
-    status = await inv.receive_transfer(runtime.uow(), transfer_id=tid, received={a: 3}, complete=False, actor=ACTOR)
+    status = await inv.receive_transfer(
+        runtime.uow(), transfer_id=tid, received={a: 3}, complete=False, actor=ACTOR
+    )
     assert status is TransferStatus.PARTIALLY_RECEIVED
     assert await level(runtime, a, s1) == figures(on_hand=3, incoming=1)
-    status = await inv.receive_transfer(runtime.uow(), transfer_id=tid, received={b: 2}, complete=True, actor=ACTOR)
+    status = await inv.receive_transfer(
+        runtime.uow(), transfer_id=tid, received={b: 2}, complete=True, actor=ACTOR
+    )
     assert status is TransferStatus.RECEIVED
     assert await level(runtime, a, s1) == figures(on_hand=3)
     assert await level(runtime, b, s1) == figures(on_hand=2)
-    assert await scalar(runtime, "SELECT discrepancy FROM stock_transfer_lines WHERE variant_id = :v", v=a) == 1
-    assert [(m["kind"], m["reason"], m["d_on_hand"], m["d_incoming"]) for m in await movements(runtime, a)][-4:] == [
+    assert (
+        await scalar(
+            runtime, "SELECT discrepancy FROM stock_transfer_lines WHERE variant_id = :v", v=a
+        )
+        == 1
+    )
+    assert [
+        (m["kind"], m["reason"], m["d_on_hand"], m["d_incoming"])
+        for m in await movements(runtime, a)
+    ][-4:] == [
         ("SHIP", "TRANSFER_OUT", -4, 0),
         ("TRANSFER_IN", "IN_TRANSIT", 0, 4),
         ("TRANSFER_IN", "RECEIVED", 3, -3),
@@ -102,17 +126,25 @@ async def test_transfer_create_ship_partial_receipts_and_a_discrepancy(
         assert await discrepancies(s) == []
 
 
-async def test_a_transfer_needs_two_locations_and_enough_stock(runtime: Runtime, variants, make_location):
+async def test_a_transfer_needs_two_locations_and_enough_stock(
+    runtime: Runtime, variants, make_location
+):
     (a,) = await variants("TR-A")
     wh, s1 = await make_location("WH01"), await make_location("S01")
     await inv.receive_stock(runtime.uow(), variant_id=a, location_id=wh, quantity=1, actor=ACTOR)
     before = await snapshot(runtime)
     with pytest.raises(SameLocation):
-        await inv.create_transfer(runtime.uow(), from_location_id=wh, to_location_id=wh, lines=[(a, 1)], actor=ACTOR)
+        await inv.create_transfer(
+            runtime.uow(), from_location_id=wh, to_location_id=wh, lines=[(a, 1)], actor=ACTOR
+        )
     with pytest.raises(InsufficientStock):
-        await inv.create_transfer(runtime.uow(), from_location_id=wh, to_location_id=s1, lines=[(a, 2)], actor=ACTOR)
+        await inv.create_transfer(
+            runtime.uow(), from_location_id=wh, to_location_id=s1, lines=[(a, 2)], actor=ACTOR
+        )
     assert await snapshot(runtime) == before
-    tid = await inv.create_transfer(runtime.uow(), from_location_id=wh, to_location_id=s1, lines=[(a, 1)], actor=ACTOR)
+    tid = await inv.create_transfer(
+        runtime.uow(), from_location_id=wh, to_location_id=s1, lines=[(a, 1)], actor=ACTOR
+    )
     await inv.cancel_transfer(runtime.uow(), transfer_id=tid, actor=ACTOR)
     assert await level(runtime, a, wh) == figures(on_hand=1)
 

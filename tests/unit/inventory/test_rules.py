@@ -59,9 +59,17 @@ def test_haversine_distance_between_two_moscow_stores():
 
 
 def test_own_locations_come_first_then_nearest_and_the_radius_drops_far_ones():
-    places = [Place(1, 55.76, 37.60), Place(2, 55.60, 37.49), Place(3, None, None), Place(4, 55.75, 37.59)]
+    places = [
+        Place(1, 55.76, 37.60),
+        Place(2, 55.60, 37.49),
+        Place(3, None, None),
+        Place(4, 55.75, 37.59),
+    ]
     assert rank_locations(places, own=frozenset({2}), origin=(55.76, 37.60)) == [
-        (2, 19.081), (1, 0.0), (4, 1.276), (3, None),
+        (2, 19.081),
+        (1, 0.0),
+        (4, 1.276),
+        (3, None),
     ]
     assert [loc for loc, _ in rank_locations(places, origin=(55.76, 37.60), radius_km=5)] == [1, 4]
 
@@ -78,14 +86,22 @@ def test_opening_hours_parse_day_ranges():
 def test_pickup_is_ready_after_the_lead_time_inside_opening_hours():
     hours = {"mon-sat": "10:00-22:00"}
     # Monday 15:00 Moscow + 60 min -> 16:00 Moscow
-    assert pickup_ready_at(ready_from=NOW, lead_minutes=60, opening_hours=hours, tz=MSK) == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert pickup_ready_at(
+        ready_from=NOW, lead_minutes=60, opening_hours=hours, tz=MSK
+    ) == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
     # Monday 21:30 Moscow: 30 min today, 30 min on Tuesday from 10:00 -> 10:30 Moscow
     late = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
-    assert pickup_ready_at(ready_from=late, lead_minutes=60, opening_hours=hours, tz=MSK) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
+    assert pickup_ready_at(
+        ready_from=late, lead_minutes=60, opening_hours=hours, tz=MSK
+    ) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
     # Saturday evening: closed on Sunday -> Monday 10:00 + remaining
     saturday = datetime(2026, 11, 28, 18, 45, tzinfo=UTC)  # 21:45 Moscow
-    assert pickup_ready_at(ready_from=saturday, lead_minutes=60, opening_hours=hours, tz=MSK) == datetime(2026, 11, 30, 7, 45, tzinfo=UTC)
-    assert pickup_ready_at(ready_from=NOW, lead_minutes=30, opening_hours={}) == NOW + timedelta(minutes=30)
+    assert pickup_ready_at(
+        ready_from=saturday, lead_minutes=60, opening_hours=hours, tz=MSK
+    ) == datetime(2026, 11, 30, 7, 45, tzinfo=UTC)
+    assert pickup_ready_at(ready_from=NOW, lead_minutes=30, opening_hours={}) == NOW + timedelta(
+        minutes=30
+    )
 
 
 def test_a_receipt_plan_records_partial_receipts_and_the_shortfall_on_closing():
