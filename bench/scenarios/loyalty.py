@@ -40,12 +40,14 @@ LOAD = [
     """INSERT INTO customer_identifiers (customer_id, kind, value, verification)
        SELECT g, 'PHONE', '+7916' || lpad(g::text, 7, '0'), 'UNVERIFIED'
        FROM generate_series(1, :n) g""",
+    # EAN-13 check digit of 299 + lpad(g, 9): weights 1,3,1,3... ("299" alone sums to 38)
     """INSERT INTO customer_identifiers (customer_id, kind, value, verification)
-       SELECT g, 'CARD', body || ((10 - (
-                SELECT sum(substr(body, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
-                FROM generate_series(1, 12) i) % 10) % 10)::text, 'VERIFIED'
-       FROM (SELECT g, '299' || lpad(g::text, 9, '0') AS body
-             FROM generate_series(1, :n) g) cards""",
+       SELECT g, 'CARD', '299' || lpad(g::text, 9, '0') || ((10 - (38
+                + 3 * ((g / 100000000) % 10 + (g / 1000000) % 10 + (g / 10000) % 10
+                       + (g / 100) % 10 + g % 10)
+                + (g / 10000000) % 10 + (g / 100000) % 10 + (g / 1000) % 10 + (g / 10) % 10
+              ) % 10) % 10)::text, 'VERIFIED'
+       FROM generate_series(1, :n) g""",
     "INSERT INTO loyalty_accounts (customer_id, balance) SELECT g, g % 5000 "
     "FROM generate_series(1, :n) g",
     "SELECT setval('customers_id_seq', :n)",
