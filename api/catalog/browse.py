@@ -18,6 +18,7 @@ from api.catalog.types import (
     ProductType,
 )
 from api.limits import page_size
+from api.pricing.catalog import PriceFilterInput, PriceSort, priced_page
 from api.relay import Edge, PageInfo, decode_cursor, decode_id, encode_cursor, encode_id
 from domain.access.model import Channel as DomainChannel
 from domain.catalog import browse
@@ -74,6 +75,9 @@ class ProductFilter:
     compared_to: ComparedToFilter | None = None
     statuses: list[ProductStatus] | None = strawberry.field(
         default=None, description="Staff only; default ACTIVE."
+    )
+    price: PriceFilterInput | None = strawberry.field(
+        default=None, description="Lowest shelf price within these bounds (pricing engine)."
     )
 
 
@@ -212,6 +216,7 @@ async def resolve_products(
     search: str | None,
     filter: ProductFilter | None,
     sort: ProductSort | None,
+    price_sort: PriceSort | None = None,
 ) -> ProductConnection:
     limit = page_size(first, maximum=info.context.settings.max_page_size)
     cursor = decode_cursor(after, arity=2)
@@ -249,7 +254,19 @@ async def resolve_products(
             statuses=[DomainStatus(s.value) for s in f.statuses] if f.statuses else None,
             sort=DomainSort(sort.value) if sort else None,
         )
-        rows = await browse.page(session, spec, limit=limit + 1, after=cursor)
+        if f.price is not None or price_sort is not None:
+            rows = await priced_page(
+                info,
+                session,
+                spec,
+                channel=channel,
+                price=f.price,
+                sort=price_sort,
+                limit=limit + 1,
+                after=cursor,
+            )
+        else:
+            rows = await browse.page(session, spec, limit=limit + 1, after=cursor)
     loader = loaders.product(info)
     for r in rows:
         loader.prime(r.product.id, r.product)

@@ -67,6 +67,7 @@ from api.catalog.types import (
     visible_variant,
 )
 from api.errors import payload_or_errors
+from api.pricing.catalog import PriceSort
 from api.relay import decode_id
 from domain.access.model import Role
 from domain.catalog import services, structure
@@ -128,9 +129,17 @@ class CatalogQuery:
         search: str | None = None,
         filter: ProductFilter | None = None,
         sort: ProductSort | None = None,
+        price_sort: PriceSort | None = None,
     ) -> ProductConnection:
         return await resolve_products(
-            info, channel=channel, first=first, after=after, search=search, filter=filter, sort=sort
+            info,
+            channel=channel,
+            first=first,
+            after=after,
+            search=search,
+            filter=filter,
+            sort=sort,
+            price_sort=price_sort,
         )
 
     @strawberry.field(description="Root categories, or the children of parentId.")

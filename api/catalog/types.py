@@ -10,9 +10,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from api.access.types import Channel
 from api.catalog import loaders
 from api.inventory.queries import NearInput, variant_availability
 from api.inventory.types import VariantAvailability
+from api.pricing.catalog import product_price_range, variant_price
+from api.pricing.types import PriceRangeType, ShelfPriceType
 from domain.catalog import model
 from domain.catalog.model import AttributeKind as _AttributeKind
 from domain.catalog.model import Direction as _Direction
@@ -280,6 +283,15 @@ class ProductType(relay.Node):
         rows = await loaders.variants_of_product(info).load(self.product_id)
         return [VariantType.from_row(r) for r in rows]
 
+    @strawberry.field(
+        description="Lowest and highest shelf price over the variants (pricing engine); "
+        "channel defaults to your key's, a store device prices for its store."
+    )
+    async def price_range(
+        self, info: Info, channel: Channel | None = None
+    ) -> PriceRangeType | None:
+        return await product_price_range(info, self.product_id, channel)
+
     @classmethod
     def from_row(cls, row: ProductRow) -> ProductType:
         return cls(
@@ -353,6 +365,13 @@ class VariantType(relay.Node):
         self, info: Info, near: NearInput | None = None, radius_km: float | None = None
     ) -> VariantAvailability:
         return await variant_availability(info, self.variant_id, near, radius_km)
+
+    @strawberry.field(
+        description="Shelf price with the compare-at (was) price, from the pricing engine; "
+        "null when no price is in force for the channel."
+    )
+    async def price(self, info: Info, channel: Channel | None = None) -> ShelfPriceType | None:
+        return await variant_price(info, self.variant_id, channel)
 
     @classmethod
     def from_row(cls, row: VariantRow) -> VariantType:

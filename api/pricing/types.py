@@ -57,7 +57,9 @@ def percent(bp: int) -> Decimal:
     return Decimal(f"{whole}.{rest:02d}".rstrip("0"))
 
 
-@strawberry.type(description="The price a shopper or a shelf label sees for one unit.")
+@strawberry.type(
+    name="ShelfPrice", description="The price a shopper or a shelf label sees for one unit."
+)
 class ShelfPriceType:
     price: Money = strawberry.field(description="After catalogue promotions, VAT included.")
     list_price: Money = strawberry.field(description="The price in force before promotions.")
@@ -78,7 +80,9 @@ class ShelfPriceType:
         )
 
 
-@strawberry.type(description="Lowest and highest shelf price over a product's variants.")
+@strawberry.type(
+    name="PriceRange", description="Lowest and highest shelf price over a product's variants."
+)
 class PriceRangeType:
     min: Money
     max: Money
