@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.inventory.cli import add_commands as add_inventory_commands
 
     add_inventory_commands(sub)
+    from api.pricing.cli import add_commands as add_pricing_commands
+
+    add_pricing_commands(sub)
     return parser
 
 

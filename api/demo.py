@@ -164,6 +164,17 @@ async def load_catalog(runtime: Runtime) -> None:
 DEMO_STEPS.append(load_catalog)
 
 
+async def load_prices(runtime: Runtime) -> None:
+    """RUB prices for every demo variant, compare-at prices, an online-only smartphone price,
+    scheduled changes, promotions and vouchers WELCOME500 / APP10 (see api/pricing/demo.py)."""
+    from api.pricing.demo import load_prices as load_demo_prices
+
+    await load_demo_prices(runtime)
+
+
+DEMO_STEPS.append(load_prices)
+
+
 async def load_stock(runtime: Runtime) -> None:
     """Stock in WH01 and the stores (after the catalog); see inventory/demo_data.py."""
     from inventory.demo_data import load_demo_stock

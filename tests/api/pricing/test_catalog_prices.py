@@ -89,6 +89,7 @@ async def test_price_filter_and_sort_with_pages(gql, runtime, shop):
 
 async def test_a_page_of_prices_costs_a_fixed_number_of_queries(gql, runtime, shop, count_queries):
     await _prices(runtime, shop)
+
     def ours(statements: list[str]) -> int:  # the outbox relay polls in the background
         return sum("outbox_events" not in s and "advisory" not in s for s in statements)
 
