@@ -9,6 +9,7 @@ sidebar filter, so a shopper sees how many products each other choice would give
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,7 @@ from domain.catalog.queries import all_attributes, to_def, variants_by_ids
 from domain.catalog.tables import CategoryRow, ProductRow, VariantRow
 from domain.shared.errors import ValidationFailed
 
+_cte_names = itertools.count(1)
 MIN_FUZZY_TOKEN = 4  # shorter tokens match too much by trigrams ("xm", "5")
 BRAND_FACET = "@brand"
 
@@ -148,10 +150,11 @@ def score_expression(tokens: Sequence[str]) -> ColumnElement[Any]:
 
 
 def _category_subtree(category_id: int) -> Any:
+    # Named per use: the facet query repeats the condition in each UNION ALL branch.
     tree = (
         select(CategoryRow.id)
         .where(CategoryRow.id == category_id)
-        .cte("category_tree", recursive=True)
+        .cte(f"category_tree_{next(_cte_names)}", recursive=True)
     )
     tree = tree.union_all(select(CategoryRow.id).where(CategoryRow.parent_id == tree.c.id))
     return select(tree.c.id)

@@ -350,3 +350,22 @@ async def test_a_page_costs_a_constant_number_of_queries(
     assert len(small["products"]["edges"]) == 2
     # page, variants, brands, categories, product types, attribute definitions
     assert len(app_statements(count_queries)) == small_count == 6
+
+
+async def test_facets_work_with_a_category_filter(gql: GQL, seed: Seed):
+    # The category subtree appears in every branch of the facet query.
+    data = await gql(
+        FACETS,
+        {
+            "filter": {
+                "categoryId": gid("Category", seed.categories["audio"]),
+                "attributes": [{"code": "wireless", "boolean": True}],
+            }
+        },
+    )
+    facets = {f["code"]: f for f in data["products"]["facets"]}
+    assert facets["wireless"]["values"] == [
+        {"value": "true", "label": "да", "count": 4, "selected": True},
+        {"value": "false", "label": "нет", "count": 1, "selected": False},
+    ]
+    assert facets["weight"]["range"] == {"min": 6.0, "max": 293.0}
