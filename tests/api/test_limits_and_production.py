@@ -7,6 +7,7 @@ import pytest
 
 from api.app import create_app
 from api.runtime import Runtime
+from domain.access.model import Role
 from tests.conftest import GQL
 
 
@@ -110,14 +111,17 @@ async def test_a_body_over_the_limit_is_refused_with_413(prod: GQL):
     assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_an_unexpected_error_is_masked_with_the_request_id(prod: GQL, monkeypatch):
-    import api.inventory.schema as inventory_schema
+async def test_an_unexpected_error_is_masked_with_the_request_id(prod: GQL, monkeypatch,
+                                                                  staff_token):
+    import api.access.schema as access_schema
+
+    _, admin = await staff_token(Role.ADMIN)
 
     def broken(*args, **kwargs):
         raise RuntimeError("password=hunter2 leaked from a bug")
 
-    monkeypatch.setattr(inventory_schema, "select", broken)
-    r = await prod.raw("{ locations { edges { cursor } } }")
+    monkeypatch.setattr(access_schema, "select", broken)
+    r = await prod.as_(authorization=admin).raw("{ apiKeys { edges { cursor } } }")
     request_id = r.headers["x-request-id"]
     body = r.json()
     assert "hunter2" not in r.text
@@ -125,7 +129,7 @@ async def test_an_unexpected_error_is_masked_with_the_request_id(prod: GQL, monk
         {
             "message": f"Unexpected error. Quote request id {request_id} to support.",
             "locations": [{"line": 1, "column": 3}],
-            "path": ["locations"],
+            "path": ["apiKeys"],
             "extensions": {"code": "INTERNAL", "requestId": request_id},
         }
     ]
