@@ -258,7 +258,14 @@ async def test_listing_customers_costs_the_same_queries_for_2_or_20(
         count_queries.statements.clear()
         data = await gql.as_(authorization=admin)(query)
         assert len(data["customers"]["edges"]) == n
-        counts.append(count_queries.count)
+        # the outbox relay may publish the enrolments' events meanwhile: not this request's
+        counts.append(
+            sum(
+                1
+                for s in count_queries.statements
+                if "outbox_events" not in s and "advisory" not in s
+            )
+        )
     assert counts[0] == counts[1]
 
 
