@@ -47,9 +47,29 @@ async def variant_price(
 async def product_price_range(
     info: Info, product_id: int, channel: Channel | None
 ) -> PriceRangeType | None:
+    """From the variants' shelf prices: shares the page's one shelf-price batch with
+    ``Variant.price`` instead of pricing the variants twice."""
+    from api.catalog.loaders import variants_of_product
+
     ch, location = loaders.channel_and_store(info, channel)
-    found = await loaders.price_range(info).load((product_id, ch, location))
-    return PriceRangeType.build(found) if found is not None else None
+    variants = await variants_of_product(info).load(product_id)
+    found = [
+        s
+        for s in await loaders.shelf_price(info).load_many([(v.id, ch, location) for v in variants])
+        if s is not None
+    ]
+    if not found:
+        return None
+    cheapest = min(found, key=lambda s: (s.amount, s.variant_id))
+    return PriceRangeType.build(
+        services.PriceRange(
+            product_id,
+            cheapest.currency,
+            cheapest.amount,
+            max(s.amount for s in found),
+            cheapest.compare_at,
+        )
+    )
 
 
 async def priced_page(

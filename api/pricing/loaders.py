@@ -31,22 +31,8 @@ async def _shelf(session: AsyncSession, keys: Sequence[ShelfKey]) -> dict[ShelfK
     return out
 
 
-async def _ranges(session: AsyncSession, keys: Sequence[ShelfKey]) -> dict[ShelfKey, Any]:
-    out: dict[ShelfKey, Any] = {}
-    for (channel, location), ids in _groups(keys).items():
-        found = await services.product_price_ranges(
-            session, ids, channel=channel, location_id=location
-        )
-        out.update({(i, channel, location): found[i] for i in ids if i in found})
-    return out
-
-
 def shelf_price(info: Info) -> DataLoader[ShelfKey, services.ShelfPrice | None]:
     return info.context.loaders.by_key("pricing.shelf", _shelf)
-
-
-def price_range(info: Info) -> DataLoader[ShelfKey, services.PriceRange | None]:
-    return info.context.loaders.by_key("pricing.range", _ranges)
 
 
 def promotion(info: Info) -> DataLoader[int, Any]:

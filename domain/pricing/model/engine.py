@@ -220,10 +220,11 @@ def quote(
 
     # Voucher minimum spend is tested on the cart after the catalogue promotions that need no
     # voucher (a voucher cannot help reach its own minimum).
-    open_catalogue = [
-        p for p in promos if p.is_catalogue and static[p.id] is None and not p.voucher_only
-    ]
-    _catalogue_stage(lines, open_catalogue, {}, notes=None)
+    if any(o.accepted and context.vouchers[o.code].min_spend for o in outcomes):
+        open_catalogue = [
+            p for p in promos if p.is_catalogue and static[p.id] is None and not p.voucher_only
+        ]
+        _catalogue_stage(lines, open_catalogue, {}, notes=None)
     spend = sum(line.after_catalogue for line in lines)
     for i, outcome in enumerate(outcomes):
         voucher = context.vouchers.get(outcome.code)
