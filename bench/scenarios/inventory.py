@@ -155,6 +155,20 @@ async def _reserved(database_url: str, variant_id: int, location_id: int) -> tup
     return int(row["on_hand"]), int(row["reserved"])
 
 
+async def _connection_budget(database_url: str) -> int:
+    """Connections each contention case may open: CLIENTS, or fewer when the server's
+    max_connections (shared with the API under test and anything else running) leaves less.
+    The 64 clients then queue for a connection in the pool, the same way in both cases."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        limit = int(await conn.fetchval("SHOW max_connections"))
+        used = int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity"))
+    finally:
+        await conn.close()
+    return max(8, min(CLIENTS, limit - used - 25))
+
+
 async def reserve_raw(ctx: CaseContext) -> CaseResult:
     variant_id, location_id = ctx.data["hot_id"], ctx.data["hot_location"]
     dsn = (
@@ -162,7 +176,8 @@ async def reserve_raw(ctx: CaseContext) -> CaseResult:
         .set(drivername="postgresql")
         .render_as_string(hide_password=False)
     )
-    pool = await asyncpg.create_pool(dsn, min_size=CLIENTS, max_size=CLIENTS)
+    connections = ctx.data["connections"] = await _connection_budget(ctx.database_url)
+    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
     _, before = await _reserved(ctx.database_url, variant_id, location_id)
     ok = 0
 
