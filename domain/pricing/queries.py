@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,42 +192,50 @@ async def items_by_variant_ids(
     session: AsyncSession, variant_ids: Sequence[int]
 ) -> dict[int, model.Item]:
     """What the engine knows about each variant: product, brand, category path, tax class."""
-    variants = await catalog.variants_by_ids(session, variant_ids)
-    return await _items(session, list(variants.values()))
+    if not variant_ids:
+        return {}
+    return {i.variant_id: i for i in await _items(session, VariantRow.id.in_(set(variant_ids)))}
 
 
 async def items_by_skus(session: AsyncSession, skus: Sequence[str]) -> dict[str, model.Item]:
-    variants = await catalog.variants_by_skus(session, skus)
-    items = await _items(session, list(variants.values()))
-    return {v.sku: items[v.id] for v in variants.values()}
-
-
-async def _items(session: AsyncSession, variants: list[VariantRow]) -> dict[int, model.Item]:
-    if not variants:
+    if not skus:
         return {}
-    products = await catalog.products_by_ids(session, [v.product_id for v in variants])
+    return {i.sku: i for i in await _items(session, VariantRow.sku.in_(set(skus)))}
+
+
+async def _items(session: AsyncSession, where: Any) -> list[model.Item]:
+    """One read joining the catalog's variant and product rows (read-only, by id) with the
+    product's tax class; the category tree only when a product has a category."""
+    rows = (
+        await session.execute(
+            select(
+                VariantRow.id,
+                VariantRow.sku,
+                VariantRow.product_id,
+                ProductRow.brand_id,
+                ProductRow.category_id,
+                ProductTaxClassRow.tax_class,
+            )
+            .join(ProductRow, ProductRow.id == VariantRow.product_id)
+            .outerjoin(ProductTaxClassRow, ProductTaxClassRow.product_id == VariantRow.product_id)
+            .where(where)
+        )
+    ).all()
     paths: dict[int, tuple[int, ...]] = {}
-    if any(p.category_id is not None for p in products.values()):
+    if any(r.category_id is not None for r in rows):
         parents = await catalog.category_parents(session)
-        paths = model.category_paths(parents, [p.category_id for p in products.values()])
-    found = await session.execute(
-        select(ProductTaxClassRow.product_id, ProductTaxClassRow.tax_class).where(
-            ProductTaxClassRow.product_id.in_(list(products))
+        paths = model.category_paths(parents, [r.category_id for r in rows])
+    return [
+        model.Item(
+            variant_id=r.id,
+            sku=r.sku,
+            product_id=r.product_id,
+            brand_id=r.brand_id,
+            category_path=paths.get(r.category_id, ()) if r.category_id is not None else (),
+            tax_class=r.tax_class or model.STANDARD,
         )
-    )
-    classes = {pid: tax_class for pid, tax_class in found}
-    out: dict[int, model.Item] = {}
-    for v in variants:
-        product = products[v.product_id]
-        out[v.id] = model.Item(
-            variant_id=v.id,
-            sku=v.sku,
-            product_id=v.product_id,
-            brand_id=product.brand_id,
-            category_path=paths.get(product.category_id, ()) if product.category_id else (),
-            tax_class=classes.get(v.product_id, model.STANDARD),
-        )
-    return out
+        for r in rows
+    ]
 
 
 async def variant_ids_for_target(session: AsyncSession, target: model.Target) -> list[int]:

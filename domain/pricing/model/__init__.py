@@ -19,6 +19,7 @@ from domain.pricing.model.engine import (
     VoucherReason,
     quote,
     shelf_price,
+    shelf_prices,
 )
 from domain.pricing.model.prices import PriceEntry, effective_compare_at, resolve_price
 from domain.pricing.model.promotions import (
@@ -73,6 +74,7 @@ __all__ = [
     "resolve_price",
     "resolve_rate",
     "shelf_price",
+    "shelf_prices",
     "validate_promotion",
     "validate_voucher",
     "with_defaults",

@@ -674,6 +674,36 @@ def _order_stage(
 # --- result ------------------------------------------------------------------------------
 
 
+def _build_line(line: _Line, rate_of: Callable[[str], int]) -> QuoteLine:
+    q = line.cart.quantity
+    subtotal = line.entry.amount * q
+    discounts = (*line.catalogue, *line.order)
+    discount_total = sum(d.amount for d in discounts)
+    total = subtotal - discount_total
+    rate = rate_of(line.cart.item.tax_class)
+    tax = included_tax(total, rate)
+    compare_at = effective_compare_at(line.entry)
+    if line.shelf_unit < line.entry.amount:
+        compare_at = max(compare_at or 0, line.entry.amount)
+    return QuoteLine(
+        variant_id=line.cart.item.variant_id,
+        sku=line.cart.item.sku,
+        quantity=q,
+        unit_price=line.entry.amount,
+        compare_at=compare_at,
+        shelf_unit_price=line.shelf_unit,
+        subtotal=subtotal,
+        discounts=discounts,
+        discount_total=discount_total,
+        total=total,
+        tax_class=line.cart.item.tax_class,
+        tax_rate_bp=rate,
+        tax=tax,
+        net=total - tax,
+        price_id=line.entry.id,
+    )
+
+
 def _build(
     cart: Cart,
     lines: list[_Line],
@@ -684,37 +714,7 @@ def _build(
     ctx: QuoteContext,
 ) -> Quote:
     rate_of: Callable[[str], int] = _rate_lookup(ctx)
-    out: list[QuoteLine] = []
-    for line in lines:
-        q = line.cart.quantity
-        subtotal = line.entry.amount * q
-        discounts = (*line.catalogue, *line.order)
-        discount_total = sum(d.amount for d in discounts)
-        total = subtotal - discount_total
-        rate = rate_of(line.cart.item.tax_class)
-        tax = included_tax(total, rate)
-        compare_at = effective_compare_at(line.entry)
-        if line.shelf_unit < line.entry.amount:
-            compare_at = max(compare_at or 0, line.entry.amount)
-        out.append(
-            QuoteLine(
-                variant_id=line.cart.item.variant_id,
-                sku=line.cart.item.sku,
-                quantity=q,
-                unit_price=line.entry.amount,
-                compare_at=compare_at,
-                shelf_unit_price=line.shelf_unit,
-                subtotal=subtotal,
-                discounts=discounts,
-                discount_total=discount_total,
-                total=total,
-                tax_class=line.cart.item.tax_class,
-                tax_rate_bp=rate,
-                tax=tax,
-                net=total - tax,
-                price_id=line.entry.id,
-            )
-        )
+    out = [_build_line(line, rate_of) for line in lines]
     shipping_net = cart.shipping - shipping_discount
     shipping_tax = included_tax(shipping_net, rate_of(STANDARD))
     order_part = sum(d.amount for line in lines for d in line.order)
@@ -748,29 +748,42 @@ def _rate_lookup(ctx: QuoteContext) -> Callable[[str], int]:
     return rate
 
 
+def shelf_prices(
+    items: Sequence[Item],
+    prices: Mapping[int, Sequence[PriceEntry]],
+    promotions: Sequence[Promotion],
+    context: QuoteContext,
+) -> dict[int, QuoteLine]:
+    """One unit of each item through the engine's resolution and catalogue stage (no vouchers,
+    no order promotions): what product pages and shelf labels show, i.e. exactly the
+    ``shelf_unit_price`` a quote gives the same item. Items without a price are absent.
+
+    Batch form for catalog pages: the context checks run once per promotion, not per item."""
+    catalogue = [p for p in promotions if p.is_catalogue and _static_reason(p, context, {}) is None]
+    rate_of = _rate_lookup(context)
+    out: dict[int, QuoteLine] = {}
+    for item in items:
+        entry = resolve_price(
+            prices.get(item.variant_id, ()),
+            currency=context.currency,
+            channel=context.channel,
+            at=context.at,
+        )
+        if entry is None:
+            continue
+        line = _Line(CartLine(item, 1), entry, shelf_unit=entry.amount)
+        _catalogue_stage([line], catalogue, {}, notes=None)
+        out[item.variant_id] = _build_line(line, rate_of)
+    return out
+
+
 def shelf_price(
     item: Item,
     entries: Sequence[PriceEntry],
     promotions: Sequence[Promotion],
     context: QuoteContext,
 ) -> QuoteLine | None:
-    """One unit through the same engine (no vouchers, no order stage effects on the label):
-    what a product page or a shelf label shows. None when the variant has no price in force."""
-    if (
-        resolve_price(entries, currency=context.currency, channel=context.channel, at=context.at)
-        is None
-    ):
-        return None
-    catalogue = [p for p in promotions if p.is_catalogue]
-    ctx = QuoteContext(
-        channel=context.channel,
-        at=context.at,
-        currency=context.currency,
-        location_id=context.location_id,
-        customer=context.customer,
-        country=context.country,
-        region=context.region,
-        tax_rates=context.tax_rates,
+    """``shelf_prices`` for one item."""
+    return shelf_prices([item], {item.variant_id: entries}, promotions, context).get(
+        item.variant_id
     )
-    q = quote(Cart((CartLine(item, 1),)), {item.variant_id: entries}, catalogue, ctx)
-    return q.lines[0]

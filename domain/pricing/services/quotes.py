@@ -124,7 +124,6 @@ async def shelf_prices(
     prices = await queries.price_entries(session, list(items), currency=currency)
     if promotions is None:
         promotions = await queries.promotions_in_force(session, at=at)
-    catalogue = [p for p in promotions if p.is_catalogue]
     context = model.QuoteContext(
         channel=channel,
         at=at,
@@ -132,11 +131,9 @@ async def shelf_prices(
         location_id=location_id,
         tax_rates=await queries.tax_rates(session),
     )
+    lines = model.shelf_prices(list(items.values()), prices, promotions, context)
     out: dict[int, ShelfPrice] = {}
-    for vid, item in items.items():
-        line = model.shelf_price(item, prices.get(vid, ()), catalogue, context)
-        if line is None:
-            continue
+    for vid, line in lines.items():
         out[vid] = ShelfPrice(
             variant_id=vid,
             currency=currency,

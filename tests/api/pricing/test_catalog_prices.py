@@ -99,4 +99,4 @@ async def test_a_page_of_prices_costs_a_fixed_number_of_queries(gql, runtime, sh
     mid = count_queries.count
     await gql(PRODUCTS, {"first": 3})
     one = ours(count_queries.statements[start:mid])
-    assert one == ours(count_queries.statements[mid:]) == 9  # page, variants, 7 for prices
+    assert one == ours(count_queries.statements[mid:]) == 7  # page, variants, 5 for prices
