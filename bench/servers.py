@@ -23,7 +23,7 @@ from bench.model import Request
 if TYPE_CHECKING:
     from api.runtime import Runtime
 
-SECRET_KEY = "bench-secret"
+SECRET_KEY = "bench-secret-key-for-loopback-benchmarks-only-0001"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
 READY_SECONDS = 60.0
 STOP_SECONDS = 15.0

@@ -45,3 +45,13 @@ def test_tokens_round_trip_and_expire():
         verify_token(old, secret=SECRET)
     with pytest.raises(InvalidToken, match="not valid"):
         verify_token(token + "x", secret=SECRET)
+
+
+def test_a_short_secret_key_is_refused_with_a_way_out():
+    from pydantic import ValidationError
+
+    from domain.shared.settings import Settings
+
+    with pytest.raises(ValidationError, match="SECRET_KEY must be at least 32 characters"):
+        Settings(secret_key="too-short")
+    assert Settings(secret_key="k" * 32).resolved_secret_key() == "k" * 32
