@@ -99,10 +99,10 @@ class PricingRepository:
 
     async def take_customer_use(self, voucher_id: int, customer_id: int, limit: int) -> bool:
         """Conditional upsert: the first use inserts 1, later ones add 1 while under ``limit``."""
-        stmt = pg_insert(VoucherCustomerUsageRow).values(
+        insert_row = pg_insert(VoucherCustomerUsageRow).values(
             voucher_id=voucher_id, customer_id=customer_id, used=1
         )
-        stmt = stmt.on_conflict_do_update(
+        stmt = insert_row.on_conflict_do_update(
             index_elements=["voucher_id", "customer_id"],
             set_={"used": VoucherCustomerUsageRow.used + 1},
             where=VoucherCustomerUsageRow.used < limit,
