@@ -6,8 +6,11 @@ from sqlalchemy import MetaData
 
 
 def load_all_tables() -> MetaData:
+    import domain.access.tables  # noqa: F401
     import domain.catalog.tables  # noqa: F401
     import domain.pricing.tables  # noqa: F401
+    import domain.shared.idempotency  # noqa: F401
+    import domain.shared.outbox  # noqa: F401
     import inventory.tables  # noqa: F401
     import loyalty.tables  # noqa: F401
     from domain.shared.db import Base

@@ -300,3 +300,5 @@ def downgrade() -> None:
     op.drop_table("categories")
     op.drop_table("brands")
     op.drop_table("attribute_definitions")
+    for enum in ("product_status", "attribute_kind"):
+        op.execute(f"DROP TYPE IF EXISTS {enum}")
