@@ -19,7 +19,7 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
+def upgrade(database_url: str, revision: str = "head") -> None:
     """Blocking; call it before the event loop starts or from a thread."""
     command.upgrade(alembic_config(database_url), revision)
 
