@@ -79,6 +79,12 @@ class ProductFilter:
     price: PriceFilterInput | None = strawberry.field(
         default=None, description="Lowest shelf price within these bounds (pricing engine)."
     )
+    in_stock_online: bool | None = strawberry.field(
+        default=None, description="Only products with a variant available to ship now."
+    )
+    in_stock_at: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only products with a variant available at this store."
+    )
 
 
 @strawberry.type
@@ -252,6 +258,10 @@ async def resolve_products(
             attributes=_attribute_inputs(f.attributes or []),
             compared_to=compared_to,
             statuses=[DomainStatus(s.value) for s in f.statuses] if f.statuses else None,
+            in_stock_online=bool(f.in_stock_online),
+            in_stock_at_location_id=decode_id(f.in_stock_at, "Location", field="filter.inStockAt")
+            if f.in_stock_at
+            else None,
             sort=DomainSort(sort.value) if sort else None,
         )
         if f.price is not None or price_sort is not None:

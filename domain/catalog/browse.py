@@ -48,6 +48,7 @@ from domain.catalog.model import (
 from domain.catalog.queries import all_attributes, to_def, variants_by_ids
 from domain.catalog.tables import CategoryRow, ProductRow, VariantRow
 from domain.shared.errors import ValidationFailed
+from inventory.queries import in_stock_clause
 
 _cte_names = itertools.count(1)
 MIN_FUZZY_TOKEN = 4  # shorter tokens match too much by trigrams ("xm", "5")
@@ -73,6 +74,8 @@ async def prepare(
     compared_to: ComparedTo | None = None,
     statuses: Sequence[ProductStatus] | None = None,
     sort: ProductSort | None = None,
+    in_stock_online: bool = False,
+    in_stock_at_location_id: int | None = None,
 ) -> BrowseSpec:
     """Validate a list request into a spec (one query for definitions when filters need them)."""
     visibility = model.list_visibility(principal, channel=channel, statuses=statuses)
@@ -104,6 +107,8 @@ async def prepare(
         conditions=tuple(conditions),
         exclude_product_id=exclude,
         sort=model.effective_sort(sort, tokens),
+        in_stock_online=in_stock_online,
+        in_stock_at_location_id=in_stock_at_location_id,
     )
 
 
@@ -204,6 +209,12 @@ def _variant_conditions(spec: BrowseSpec, *, skip_code: str | None = None) -> li
 def _matching(spec: BrowseSpec, *, skip_brand: bool = False) -> list[Any]:
     conds = _product_conditions(spec, skip_brand=skip_brand)
     variant_conds = _variant_conditions(spec)
+    # Stock filters apply to the same variant as the attribute filters ("a black one in stock").
+    if spec.in_stock_online:
+        variant_conds.append(in_stock_clause(VariantRow.id))
+    if spec.in_stock_at_location_id is not None:
+        variant_conds.append(in_stock_clause(VariantRow.id,
+                                             location_id=spec.in_stock_at_location_id))
     if variant_conds:
         conds.append(
             exists(

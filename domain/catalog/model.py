@@ -592,6 +592,8 @@ class BrowseSpec:
     exclude_product_id: int | None = None
     sort: ProductSort = ProductSort.NEWEST
     filterable_codes: tuple[str, ...] = field(default_factory=tuple)
+    in_stock_online: bool = False  # a variant available at a shipping location
+    in_stock_at_location_id: int | None = None  # a variant available at this store
 
 
 def effective_sort(sort: ProductSort | None, tokens: Sequence[str]) -> ProductSort:
