@@ -226,7 +226,6 @@ async def _consume(runtime: Runtime, code: str, order_ref: str, customer_id: int
         return exc.code
 
 
-@pytest.mark.slow
 async def test_a_hundred_concurrent_orders_consume_a_ten_use_voucher_exactly_ten_times(
     runtime: Runtime, shop: Catalog
 ):
