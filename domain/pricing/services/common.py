@@ -24,8 +24,8 @@ async def loyalty_tier(
 ) -> tuple[str, int] | None:
     """(tier code, discount percent) from the loyalty context's public service."""
     try:
-        from loyalty.services.points import customer_tier
-    except ImportError:  # loyalty not installed in this build: no tier discount
+        from loyalty.services import customer_tier
+    except ImportError:  # a build without the loyalty context: no tier discount
         return None
     status = await customer_tier(session, customer_id, now=at)
     return status.tier.code, status.tier.discount_percent

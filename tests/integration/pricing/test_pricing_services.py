@@ -217,7 +217,17 @@ async def _voucher(runtime: Runtime, *, limit: int | None, per_customer: int | N
     return "SAVE500"
 
 
+# At most this many orders hold a transaction at once: enough for real contention on the voucher
+# row, and within a PostgreSQL server shared with other test runs (max_connections 100).
+IN_FLIGHT = asyncio.Semaphore(40)
+
+
 async def _consume(runtime: Runtime, code: str, order_ref: str, customer_id: int | None = None):
+    async with IN_FLIGHT:
+        return await _consume_now(runtime, code, order_ref, customer_id)
+
+
+async def _consume_now(runtime: Runtime, code: str, order_ref: str, customer_id: int | None):
     try:
         return await services.consume_vouchers(
             runtime.uow(), codes=[code], customer_id=customer_id, order_ref=order_ref
@@ -293,3 +303,33 @@ async def test_a_quote_explains_a_voucher_and_the_tier_boundary(
     # 2 000 000 - 50 000 (code) = 1 950 000; GOLD 5 % of that = 97 500
     assert q.total == 1_852_500
     assert [d.promotion_name for d in q.lines[0].discounts] == ["Код -500", "Loyalty GOLD: 5% off"]
+
+
+async def test_a_gold_customer_gets_the_loyalty_tier_discount_from_loyalty(
+    runtime: Runtime, shop: Catalog
+):
+    from loyalty import services as loyalty
+
+    customer = await loyalty.sign_up(
+        runtime.uow(),
+        email="gold@test.omni",
+        password="correct-horse-battery",
+        first_name="Анна",
+        channel="WEB",
+    )
+    await loyalty.record_spend(
+        runtime.uow(),
+        customer,
+        amount_minor=12_000_000,
+        currency="RUB",
+        occurred_at=NOW - timedelta(days=30),
+        order_ref="past-1",
+    )
+    await services.set_prices(
+        runtime.uow(), actor=ACTOR, now=NOW, prices=[PriceInput(1_000_000, sku="PH-300")]
+    )
+    q = await quote(runtime, ("PH-300", 1), customer_id=customer)
+    assert [(d.promotion_name, d.amount) for d in q.lines[0].discounts] == [
+        ("Loyalty GOLD: 5% off", 50_000)
+    ]
+    assert q.total == 950_000
