@@ -229,9 +229,10 @@ class EventStream:
         seen: deque[int] = deque(maxlen=10_000)
         seen_set: set[int] = set()
         high_water = await self._last_id(topic)
+        started_after = high_water  # events committed before the subscription are not its own
 
         def fresh(env: Envelope) -> bool:
-            if env.id in seen_set:
+            if env.id <= started_after or env.id in seen_set:
                 return False
             if len(seen) == seen.maxlen:
                 seen_set.discard(seen[0])

@@ -170,3 +170,22 @@ async def test_two_relays_never_publish_the_same_row_twice(runtime: Runtime, pau
     async with runtime.session_factory() as s:
         unpublished = await s.scalar(select(func.count()).where(OutboxEvent.published_at.is_(None)))
     assert unpublished == 0
+
+
+async def test_a_subscription_never_receives_events_committed_before_it_started(
+    runtime: Runtime, paused_main_relay
+):
+    uow = runtime.uow()
+    async with uow:
+        uow.record(Pinged(n=1))  # committed, not yet published: the relay is paused
+        await uow.commit()
+    stream = runtime.events.subscribe("test.pinged")
+    waiter = asyncio.create_task(collect(stream, 1))
+    await asyncio.sleep(0.3)
+    await runtime.relay.publish_batch()  # the old event reaches Redis only now
+    async with uow:
+        uow.record(Pinged(n=2))
+        await uow.commit()
+    await runtime.relay.publish_batch()
+    [env] = await waiter
+    assert env.payload == {"n": 2}
