@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
@@ -40,6 +41,20 @@ class _TTLCache:
             self._items.clear()
         self._items[key] = (time.monotonic() + self.ttl, value)
 
+    async def get_or_load(
+        self,
+        key: Any,
+        load: Callable[[AsyncSession], Awaitable[Any]],
+        session_factory: Callable[[], AsyncSession],
+    ) -> Any:
+        """The cached value, else ``load`` in a short session of its own (which may raise)."""
+        value = self.get(key)
+        if value is None:
+            async with session_factory() as session:
+                value = await load(session)
+            self.put(key, value)
+        return value
+
 
 class Authenticator:
     def __init__(self, runtime: Runtime) -> None:
@@ -67,18 +82,16 @@ class Authenticator:
         return Principal(**fields)
 
     async def _api_key(self, key: str) -> dict[str, Any]:
-        cache_key = hashlib.sha256(key.encode()).hexdigest()
-        cached = self._keys.get(cache_key)
-        if cached is None:
-            async with self.runtime.session_factory() as session:
-                row = await access.authenticate_api_key(session, key)
-            cached = {
+        async def load(session: AsyncSession) -> dict[str, Any]:
+            row = await access.authenticate_api_key(session, key)
+            return {
                 "api_key_id": row.id,
                 "channel": Channel(row.channel),
                 "client_location_id": row.location_id,
             }
-            self._keys.put(cache_key, cached)
-        return dict(cached)
+
+        cache_key = hashlib.sha256(key.encode()).hexdigest()
+        return dict(await self._keys.get_or_load(cache_key, load, self.runtime.session_factory))
 
     async def _bearer(self, token: str) -> dict[str, Any]:
         claims = verify_token(token, secret=self.runtime.secret)
@@ -88,32 +101,37 @@ class Authenticator:
                 "role": Role.CUSTOMER,
                 "customer_id": await self._customer(claims.subject_id),
             }
-        cached = self._staff.get(claims.subject_id)
-        if cached is None:
-            async with self.runtime.session_factory() as session:
-                repo = AccessRepository(session)
-                row = await repo.staff_by_id(claims.subject_id)
-                if row is None or not row.active:
-                    raise InvalidToken("This staff account is disabled; ask your manager.")
-                cached = {
-                    "kind": PrincipalKind.STAFF,
-                    "role": Role(row.role),
-                    "staff_user_id": row.id,
-                    "location_ids": frozenset(await repo.staff_location_ids(row.id)),
-                }
-            self._staff.put(claims.subject_id, cached)
-        return dict(cached)
+
+        async def load_staff(session: AsyncSession) -> dict[str, Any]:
+            repo = AccessRepository(session)
+            row = await repo.staff_by_id(claims.subject_id)
+            if row is None or not row.active:
+                raise InvalidToken("This staff account is disabled; ask your manager.")
+            return {
+                "kind": PrincipalKind.STAFF,
+                "role": Role(row.role),
+                "staff_user_id": row.id,
+                "location_ids": frozenset(await repo.staff_location_ids(row.id)),
+            }
+
+        return dict(
+            await self._staff.get_or_load(
+                claims.subject_id, load_staff, self.runtime.session_factory
+            )
+        )
 
     async def _customer(self, customer_id: int) -> int:
         """A merged customer's token acts for the survivor; an erased one's stops working."""
-        cached = self._customers.get(customer_id)
-        if cached is None:
-            async with self.runtime.session_factory() as session:
-                cached = await customer_for_token(session, customer_id)
-            if cached is None:
+
+        async def load(session: AsyncSession) -> int:
+            survivor = await customer_for_token(session, customer_id)
+            if survivor is None:
                 raise InvalidToken("This customer account no longer exists; sign up again.")
-            self._customers.put(customer_id, cached)
-        return int(cached)
+            return int(survivor)
+
+        return int(
+            await self._customers.get_or_load(customer_id, load, self.runtime.session_factory)
+        )
 
 
 def allow(*roles: Role) -> type[BasePermission]:
