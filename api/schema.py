@@ -15,11 +15,23 @@ from strawberry.types import Info
 
 from api.access.schema import AccessMutation, AccessQuery, AccessSubscription
 from api.catalog.schema import CatalogMutation, CatalogQuery
+from api.clienteling.schema import (
+    ClientelingMutation,
+    ClientelingQuery,
+    ClientelingSubscription,
+)
 from api.errors import MaskUnexpectedErrors
+from api.fulfillment.schema import (
+    FulfillmentMutation,
+    FulfillmentQuery,
+    FulfillmentSubscription,
+)
 from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
 from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
+from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
+from api.returns.schema import ReturnsMutation, ReturnsQuery, ReturnsSubscription
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
@@ -53,19 +65,46 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, AccessQuery, InventoryQuery, CatalogQuery, LoyaltyQuery, PricingQuery):
-    pass
-
-
-@strawberry.type
-class Mutation(
-    AccessMutation, CatalogMutation, LoyaltyMutation, InventoryMutation, PricingMutation
+class Query(
+    NodeQuery,
+    AccessQuery,
+    InventoryQuery,
+    CatalogQuery,
+    LoyaltyQuery,
+    PricingQuery,
+    OrdersQuery,
+    FulfillmentQuery,
+    ReturnsQuery,
+    ClientelingQuery,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(AccessSubscription, InventorySubscription, PricingSubscription):
+class Mutation(
+    AccessMutation,
+    CatalogMutation,
+    LoyaltyMutation,
+    InventoryMutation,
+    PricingMutation,
+    OrdersMutation,
+    FulfillmentMutation,
+    ReturnsMutation,
+    ClientelingMutation,
+):
+    pass
+
+
+@strawberry.type
+class Subscription(
+    AccessSubscription,
+    InventorySubscription,
+    PricingSubscription,
+    OrdersSubscription,
+    FulfillmentSubscription,
+    ReturnsSubscription,
+    ClientelingSubscription,
+):
     pass
 
 
