@@ -104,6 +104,12 @@ class CartLineRow(Base):
     pickup_location_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("locations.id", ondelete="RESTRICT"), nullable=True
     )
+    # The inventory holds behind the line, as sourced when it was (re)held:
+    # [{"holdId", "locationId", "quantity", "transfer", "readyAt", "expiresAt", "reasons"}].
+    # Checkout commits them; a line without (enough) holds is sourced afresh.
+    holds: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default="[]"
+    )
     created_at: Mapped[datetime] = created_at()
 
     __table_args__ = (
@@ -155,6 +161,10 @@ class OrderRow(Base):
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     needs_recount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Loyalty points the order earned (loyalty ledger reference: the order number).
+    points_earned: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default="0"
+    )
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = _now()

@@ -171,6 +171,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("needs_recount", sa.Boolean(), nullable=False),
+        sa.Column("points_earned", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
@@ -266,6 +267,12 @@ def upgrade() -> None:
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("method", FULFILLMENT_METHOD, nullable=False),
         sa.Column("pickup_location_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "holds",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
+            nullable=False,
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
