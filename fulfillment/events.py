@@ -52,3 +52,18 @@ class ReturnChanged(Event):
     location_id: int | None
     status: str
     customer_id: int | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StoreCreditChanged(Event):
+    """A store-credit ledger entry was written (issue, redeem, reverse)."""
+
+    topic: ClassVar[str] = "store_credit"
+
+    customer_id: int
+    entry_id: int
+    entry_kind: str
+    amount: int  # signed, minor units
+    balance: int
+    reference: str
+    actor: str
