@@ -41,6 +41,8 @@ class FulfillmentOrderChanged(Event):
     method: str
     status: str
     previous_status: str | None  # None when created
+    # PICKUP: the store where the customer collects (differs from location_id for a transfer)
+    pickup_location_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -304,12 +304,21 @@ class FulfillmentOrderRow(Base):
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Set when a REJECTED fulfillment order's lines were re-sourced into another one.
     replaced_by_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The allocations behind this fulfillment order and their reasons ("why this location").
+    sourcing: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
+    )
+    shipped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    ready_since: Mapped[datetime | None] = mapped_column(nullable=True)  # READY_FOR_PICKUP
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)  # handed over / closed
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = _now()
 
     __table_args__ = (
         Index("ix_fulfillment_orders_queue", "location_id", "status", "id"),
+        # a pickup store's queue also shows transfers coming to it
+        Index("ix_fulfillment_orders_pickup_queue", "pickup_location_id", "status", "id"),
         Index(
             "ix_fulfillment_orders_pickup_due",
             "pickup_deadline",

@@ -331,3 +331,42 @@ async def discrepancies(session: AsyncSession, *, limit: int = 1000) -> list[Dis
         )
         for r in rows
     ]
+
+
+# -- sourcing --------------------------------------------------------------------------------
+
+
+async def active_locations(session: AsyncSession) -> list[LocationRow]:
+    """Every active location, by id (sourcing candidates)."""
+    return list(
+        await session.scalars(
+            select(LocationRow).where(LocationRow.active.is_(True)).order_by(LocationRow.id)
+        )
+    )
+
+
+_AVAILABLE_AT_ACTIVE = text(
+    """
+    SELECT s.variant_id, s.location_id,
+           s.on_hand - s.committed - s.reserved - s.safety_stock
+             + coalesce((SELECT sum(h.quantity) FROM stock_holds h
+                         WHERE h.variant_id = s.variant_id AND h.location_id = s.location_id
+                           AND h.status = 'ACTIVE' AND h.expires_at <= :now), 0)::integer
+             AS available
+    FROM stock_levels s JOIN locations l ON l.id = s.location_id
+    WHERE l.active AND s.variant_id = ANY(:variants)
+    """
+)
+
+
+async def available_by_location(
+    session: AsyncSession, variant_ids: Iterable[int], *, now: datetime
+) -> dict[tuple[int, int], int]:
+    """Available units per (variant id, location id) at every active location holding a level
+    of the variants: one statement for all of them. Lapsed holds not yet swept count as
+    available (an expired hold never blocks a sale; committing releases it first)."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(_AVAILABLE_AT_ACTIVE, {"variants": ids, "now": now})
+    return {(r.variant_id, r.location_id): int(r.available) for r in rows}
