@@ -13,6 +13,7 @@ def load_all_tables() -> MetaData:
     import domain.shared.outbox  # noqa: F401
     import fulfillment.tables  # noqa: F401
     import inventory.tables  # noqa: F401
+    import loyalty.clienteling.tables  # noqa: F401
     import loyalty.tables  # noqa: F401
     from domain.shared.db import Base
 
