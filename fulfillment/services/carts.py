@@ -146,15 +146,15 @@ async def create_cart(
     location_id: int | None = None,
     customer_id: int | None = None,
     currency: str = "RUB",
-) -> int:
-    """A new cart in the caller's channel. A signed-in customer gets their open cart back.
+) -> tuple[int, str]:
+    """(id, token) of a new cart in the caller's channel. A signed-in customer gets their open cart back.
     POS and staff carts belong to a store: the device's, or ``location_id`` for staff."""
     channel = principal.channel.value
     async with uow:
         session = uow.session
         if principal.kind is PrincipalKind.CUSTOMER:
-            existing = await session.scalar(
-                select(CartRow.id)
+            existing = (await session.execute(
+                select(CartRow.id, CartRow.token)
                 .where(
                     CartRow.customer_id == principal.customer_id,
                     CartRow.status == CartStatus.OPEN,
@@ -162,9 +162,9 @@ async def create_cart(
                 )
                 .order_by(CartRow.id.desc())
                 .limit(1)
-            )
+            )).one_or_none()
             if existing is not None:
-                return int(existing)
+                return int(existing.id), str(existing.token)
             customer_id = principal.customer_id
         elif customer_id is not None and not principal.is_staff:
             raise Forbidden("Only staff can start a cart for a customer.", field="customerId")
@@ -195,7 +195,7 @@ async def create_cart(
         session.add(cart)
         await session.flush()
         await uow.commit()
-    return int(cart.id)
+    return int(cart.id), cart.token
 
 
 async def adopt_cart(
