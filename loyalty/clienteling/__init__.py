@@ -5,3 +5,7 @@ later orders, and recommendations that follow what the customer actually said in
 Other contexts call ``loyalty.clienteling.services``; merges move interactions and consultations
 through the "interactions" merge step registered in ``loyalty.clienteling.merge``.
 """
+
+# Registered whenever the tables are loaded (the registry imports them), so every process
+# that can merge customers moves interactions too.
+import loyalty.clienteling.merge  # noqa: F401
