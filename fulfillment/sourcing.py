@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from domain.shared.errors import ValidationFailed
 from fulfillment.model import FulfillmentMethod
-from inventory.model import distance_km, pickup_ready_at
+from inventory.model import distance_km, parse_opening_hours, pickup_ready_at
 
 CRITERIA = ("DISTANCE", "STOCK_DEPTH", "PRIORITY")
 
@@ -306,7 +306,10 @@ def decide(
     """Route ``request`` over ``sites`` (active locations) with ``available`` units per
     (variant, location). Pure: the same inputs give the same decision."""
     now = now or request.now or datetime.now(UTC)
-    by_id = {s.location_id: s for s in sites if s.location_id not in request.exclude_location_ids}
+    everywhere = {s.location_id: s for s in sites}
+    # An excluded location is never a source; an excluded pickup store still receives its
+    # customer's goods by transfer (it rejected the picking, not the customer).
+    by_id = {k: s for k, s in everywhere.items() if k not in request.exclude_location_ids}
     stock: Stock = {k: max(v, 0) for k, v in available.items() if k[1] in by_id}
     allocations: list[Allocation] = []
     served: dict[int, int] = {}
@@ -325,7 +328,7 @@ def decide(
     pickups = [ln for ln in request.lines if ln.method is FulfillmentMethod.PICKUP]
     ships = [ln for ln in request.lines if ln.method is FulfillmentMethod.SHIP]
     for line in pickups:
-        got = _route_pickup(line, by_id, stock, profile, now)
+        got = _route_pickup(line, everywhere, by_id, stock, profile, now)
         allocations.extend(got)
         served[line.key] = served.get(line.key, 0) + sum(a.quantity for a in got)
     got = _route_ship(ships, request.ship_to, by_id, stock, profile, now)
@@ -382,16 +385,25 @@ def _why(site: Site, *, depth: int, distance: float | None, profile: Profile) ->
 
 
 def _route_pickup(
-    line: RouteLine, sites: Mapping[int, Site], stock: Stock, profile: Profile, now: datetime
+    line: RouteLine,
+    everywhere: Mapping[int, Site],
+    sites: Mapping[int, Site],
+    stock: Stock,
+    profile: Profile,
+    now: datetime,
 ) -> list[Allocation]:
     assert line.pickup_location_id is not None
-    store = sites.get(line.pickup_location_id)
+    store = everywhere.get(line.pickup_location_id)
     if store is None or not store.offers_pickup:
         return []  # excluded, inactive or no pickup desk: a shortfall with alternatives
     out: list[Allocation] = []
     need = line.quantity
     have = stock.get((line.variant_id, store.location_id), 0)
     got = _take(stock, line.variant_id, store.location_id, need)
+    if store.location_id not in sites:
+        lacks = f"pickup store {store.label} cannot serve this line itself (excluded)"
+    else:
+        lacks = f"pickup store {store.label} has {have} of {line.quantity}"
     if got:
         out.append(
             Allocation(
@@ -422,7 +434,6 @@ def _route_pickup(
         rank = _rank_key(s, depth=depth, distance=_distance(s, origin), profile=profile)
         return (0 if depth >= need else 1, *rank)
 
-    lacks = f"pickup store {store.label} has {have} of {line.quantity}"
     for source in sorted(candidates, key=key):
         if need == 0 or len({a.location_id for a in out}) >= profile.max_splits:
             break
@@ -599,3 +610,31 @@ def _alternatives(
                 )
             )
     return tuple(out)
+
+
+# -- pickup deadline -------------------------------------------------------------------------
+
+
+def pickup_deadline(
+    *, ready: datetime, days: int, opening_hours: Mapping[str, str], timezone: str = "UTC"
+) -> datetime:
+    """When uncollected goods are released: at least ``days`` after they were ready, at the
+    store's closing time that day (the next open day's if it is closed). A store without
+    hours on file: exactly ``days`` later."""
+    target = ready + timedelta(days=days)
+    if not opening_hours:
+        return target
+    hours = parse_opening_hours(opening_hours)
+    if not hours:
+        return target
+    tz = ZoneInfo(timezone or "UTC")
+    local = target.astimezone(tz)
+    for offset in range(8):
+        day = local + timedelta(days=offset)
+        span = hours.get(day.weekday())
+        if span is None:
+            continue
+        closes = day.replace(hour=span[1].hour, minute=span[1].minute, second=0, microsecond=0)
+        if closes >= local:
+            return closes.astimezone(UTC)
+    return target

@@ -299,12 +299,14 @@ async def release_order_lines(
     quantities: Mapping[int, int] | None,
     actor: str,
     reason: str,
+    fulfillment_order_id: int | None = None,
 ) -> dict[int, int]:
     """Cancel not-yet-handed-over units: ``quantities`` order_line_id -> units (None: every
     cancellable unit). Releases their committed stock, raises ``cancelled_quantity`` on the
     fulfillment-order lines and the order lines, and closes fulfillment orders with nothing
     left (CANCELLED). Raises NotCancellable (field ``lines``), writing nothing, when a line
-    has fewer cancellable units than asked. The caller refreshes the order status
+    has fewer cancellable units than asked. ``fulfillment_order_id`` limits the cancellation
+    to that fulfillment order (an expired pickup). The caller refreshes the order status
     (``refresh_order_status``) and refunds. Returns order_line_id -> units cancelled."""
     async with uow:
         session = uow.session
@@ -323,6 +325,8 @@ async def release_order_lines(
         cancellable: dict[int, list[FulfillmentOrderLineRow]] = {}
         for fl in fo_lines:
             fo = fos[fl.fulfillment_order_id]
+            if fulfillment_order_id is not None and fo.id != fulfillment_order_id:
+                continue
             if fo.status in CANCELLABLE and fl.quantity > fl.cancelled_quantity:
                 cancellable.setdefault(fl.order_line_id, []).append(fl)
         for lst in cancellable.values():
@@ -394,8 +398,9 @@ async def release_order_lines(
 
 
 async def refresh_order_status(uow: UnitOfWork, order_id: int) -> None:
-    """PLACED -> COMPLETED (every unit handed over or cancelled, some handed over) or
-    CANCELLED (every unit cancelled). Records OrderUpdated when the status changes."""
+    """PLACED -> COMPLETED (every unit handed over or cancelled, some handed over, and no
+    fulfillment order still open - a shipped parcel completes on delivery) or CANCELLED
+    (every unit cancelled). Records OrderUpdated when the status changes."""
     async with uow:
         session = uow.session
         order = await lock_order(session, order_id)
@@ -408,6 +413,16 @@ async def refresh_order_status(uow: UnitOfWork, order_id: int) -> None:
             ln.cancelled_quantity + ln.fulfilled_quantity < ln.quantity for ln in lines
         ):
             return
+        open_work = await session.scalar(
+            select(FulfillmentOrderRow.id)
+            .where(
+                FulfillmentOrderRow.order_id == order_id,
+                FulfillmentOrderRow.status.not_in(list(CLOSED)),
+            )
+            .limit(1)
+        )
+        if open_work is not None:
+            return  # a parcel still on its way
         if all(ln.cancelled_quantity == ln.quantity for ln in lines):
             order.status = OrderStatus.CANCELLED
         else:
