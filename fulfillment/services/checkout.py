@@ -30,7 +30,11 @@ from domain.shared.uow import UnitOfWork
 from fulfillment.events import OrderUpdated
 from fulfillment.model import CartStatus, FulfillmentMethod, OrderStatus
 from fulfillment.services import carts, holding
-from fulfillment.services.fulfillment_orders import FulfillmentItem, create_fulfillment_orders
+from fulfillment.services.fulfillment_orders import (
+    FulfillmentItem,
+    create_fulfillment_orders,
+    refresh_order_status,
+)
 from fulfillment.services.tenders import TenderRequest, plan_tenders, take_tenders
 from fulfillment.sourcing import Allocation
 from fulfillment.tables import ORDER_NUMBER_SEQUENCE, CartRow, OrderLineRow, OrderRow
@@ -250,6 +254,19 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         line_id = {l.key: r.id for l, r in zip(draft.lines, rows, strict=True)}
 
         await take_tenders(uow, order=order, planned=planned, actor=draft.actor)
+        uow.record(
+            OrderUpdated(
+                order_id=order.id,
+                number=number,
+                status=order.status.value,
+                change="PLACED",
+                channel=order.channel,
+                customer_id=order.customer_id,
+                location_id=order.location_id,
+                total=order.total,
+                currency=order.currency,
+            )
+        )
 
         items: list[FulfillmentItem] = []
         for key, parts in committed.parts.items():
@@ -313,20 +330,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
                 order_ref=number,
             )
         await session.flush()
-        await session.refresh(order)
-        uow.record(
-            OrderUpdated(
-                order_id=order.id,
-                number=number,
-                status=order.status.value,
-                change="PLACED",
-                channel=order.channel,
-                customer_id=order.customer_id,
-                location_id=order.location_id,
-                total=order.total,
-                currency=order.currency,
-            )
-        )
+        await refresh_order_status(uow, order.id)  # an all carry-out sale is complete at once
         await uow.commit()
     return Placed(order.id, number)
 

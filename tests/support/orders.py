@@ -277,3 +277,56 @@ async def level(runtime: Runtime, world: World, sku: str, code: str) -> dict[str
 async def scalar(runtime: Runtime, sql: str, **params: Any) -> Any:
     async with runtime.engine.connect() as conn:
         return await conn.scalar(text(sql), params)
+
+
+async def make_voucher(
+    runtime: Runtime, code: str = "SAVE500", *, amount: int = 50_000, threshold: int = 100_000,
+    limit: int | None = 10,
+) -> str:
+    """A voucher-only "spend threshold, get amount off" promotion and its code."""
+    from domain.pricing import model as pricing
+    from domain.pricing.services import promotions
+
+    pid = await promotions.create_promotion(
+        runtime.uow(),
+        actor="test",
+        promotion=pricing.Promotion(
+            id=0, name=f"Code -{amount // 100}", kind=pricing.PromotionKind.SPEND_GET_OFF,
+            amount=amount, threshold=threshold, voucher_only=True,
+        ),
+    )
+    await promotions.create_voucher(
+        runtime.uow(), actor="test",
+        voucher=pricing.Voucher(code=code, promotion_id=pid, usage_limit=limit),
+    )
+    return code.upper()
+
+
+async def give_points(runtime: Runtime, customer_id: int, points: int) -> None:
+    from loyalty.services import adjust_points
+
+    await adjust_points(runtime.uow(), customer_id, points=points, reason="test", actor="test")
+
+
+async def give_store_credit(runtime: Runtime, customer_id: int, amount: int) -> None:
+    from fulfillment.services import store_credit
+
+    await store_credit.issue(
+        runtime.uow(), customer_id=customer_id, amount=amount, reference=f"test-{next(_seq)}", actor="test"
+    )
+
+
+async def counters(runtime: Runtime, world: World, customer_id: int | None, code: str | None) -> dict[str, Any]:
+    """Everything an order moves: stock levels, voucher uses, points and store credit."""
+    async with runtime.engine.connect() as conn:
+        levels = (await conn.execute(text(
+            "SELECT variant_id, location_id, on_hand, committed, reserved FROM stock_levels ORDER BY 1, 2"
+        ))).all()
+        used = await conn.scalar(text("SELECT used FROM vouchers WHERE code = :c"), {"c": code}) if code else None
+        points = await conn.scalar(
+            text("SELECT balance FROM loyalty_accounts WHERE customer_id = :c"), {"c": customer_id}
+        ) if customer_id else None
+        credit = await conn.scalar(
+            text("SELECT balance FROM store_credit_accounts WHERE customer_id = :c"), {"c": customer_id}
+        ) if customer_id else None
+    return {"levels": [tuple(r) for r in levels], "voucher_used": used, "points": points, "store_credit": credit}
