@@ -22,13 +22,22 @@ from fulfillment.model import FulfillmentStatus as _FulfillmentStatus
 from fulfillment.services import fulfillment_reads as reads
 from fulfillment.tables import FulfillmentOrderRow, SourcingProfileRow
 
-FulfillmentMethod = strawberry.enum(
+
+def _enum_once(cls: Any, **kw: Any) -> Any:
+    """One GraphQL enum per Python enum: the orders API wraps FulfillmentMethod as well, and
+    wrapping twice would define the type twice."""
+    if getattr(cls, "__strawberry_definition__", None) is not None:
+        return cls
+    return strawberry.enum(cls, **kw)
+
+
+FulfillmentMethod = _enum_once(
     _FulfillmentMethod,
     name="FulfillmentMethod",
     description="SHIP: delivered to an address; PICKUP: click-and-collect at a store; "
     "CARRY_OUT: taken at the till.",
 )
-FulfillmentStatus = strawberry.enum(_FulfillmentStatus, name="FulfillmentStatus")
+FulfillmentStatus = _enum_once(_FulfillmentStatus, name="FulfillmentStatus")
 
 
 class _Criterion(enum.StrEnum):
