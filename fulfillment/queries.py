@@ -7,11 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfillment.model import CartStatus, OrderStatus
-from fulfillment.tables import CartLineRow, CartRow, OrderRow
+from fulfillment.tables import (
+    CartLineRow,
+    CartRow,
+    FulfillmentOrderRow,
+    OrderLineRow,
+    OrderRow,
+    RefundRow,
+    TenderRow,
+)
 
 
 @dataclass(frozen=True)
@@ -102,3 +112,98 @@ async def open_carts_of_customer(session: AsyncSession, customer_id: int) -> lis
         )
         for c in carts
     ]
+
+
+# -- read side for the orders API (loaders: one query per batch) ------------------------------
+
+
+async def orders_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, OrderRow]:
+    rows = await session.scalars(select(OrderRow).where(OrderRow.id.in_(list(ids))))
+    return {r.id: r for r in rows}
+
+
+async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None:
+    return await session.scalar(select(OrderRow).where(OrderRow.number == number.strip().upper()))
+
+
+async def _by_parent(session: AsyncSession, table: Any, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in await session.scalars(select(table).where(column.in_(list(ids))).order_by(table.id)):
+        out[getattr(row, column.key)].append(row)
+    return out
+
+
+async def lines_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[OrderLineRow]]:
+    return await _by_parent(session, OrderLineRow, OrderLineRow.order_id, order_ids)
+
+
+async def tenders_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[TenderRow]]:
+    return await _by_parent(session, TenderRow, TenderRow.order_id, order_ids)
+
+
+async def refunds_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[RefundRow]]:
+    return await _by_parent(session, RefundRow, RefundRow.order_id, order_ids)
+
+
+async def fulfillment_order_ids_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {i: [] for i in order_ids}
+    rows = await session.execute(
+        select(FulfillmentOrderRow.order_id, FulfillmentOrderRow.id)
+        .where(FulfillmentOrderRow.order_id.in_(list(order_ids)))
+        .order_by(FulfillmentOrderRow.id)
+    )
+    for order_id, fo_id in rows:
+        out[order_id].append(fo_id)
+    return out
+
+
+async def carts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, CartRow]:
+    rows = await session.scalars(select(CartRow).where(CartRow.id.in_(list(ids))))
+    return {r.id: r for r in rows}
+
+
+async def lines_of_carts(session: AsyncSession, cart_ids: Sequence[int]) -> dict[int, list[CartLineRow]]:
+    return await _by_parent(session, CartLineRow, CartLineRow.cart_id, cart_ids)
+
+
+async def variant_titles(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(sku, title) per variant: the product title, plus the variant's own title if any."""
+    rows = await session.execute(
+        text(
+            "SELECT v.id, v.sku, p.title, v.title FROM variants v "
+            "JOIN products p ON p.id = v.product_id WHERE v.id = ANY(:ids)"
+        ),
+        {"ids": list(set(variant_ids))},
+    )
+    out: dict[int, tuple[str, str]] = {}
+    for vid, sku, product, variant in rows:
+        own = variant if variant and variant != sku else ""
+        out[int(vid)] = (str(sku), f"{product} {own}".strip() or str(sku))
+    return out
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    customer_ids: tuple[int, ...] | None = None
+    location_ids: tuple[int, ...] | None = None  # selling store
+    channel: str | None = None
+    status: OrderStatus | None = None
+
+
+async def list_orders(
+    session: AsyncSession, f: OrderFilter, *, first: int, after: tuple[datetime, int] | None
+) -> list[OrderRow]:
+    """Newest first, keyset on (placed_at, id); ``first + 1`` rows (the extra says "more")."""
+    stmt = select(OrderRow)
+    if f.customer_ids is not None:
+        stmt = stmt.where(OrderRow.customer_id.in_(f.customer_ids))
+    if f.location_ids is not None:
+        stmt = stmt.where(OrderRow.location_id.in_(f.location_ids))
+    if f.channel is not None:
+        stmt = stmt.where(OrderRow.channel == f.channel)
+    if f.status is not None:
+        stmt = stmt.where(OrderRow.status == f.status)
+    if after is not None:
+        stmt = stmt.where(tuple_(OrderRow.placed_at, OrderRow.id) < tuple_(after[0], after[1]))
+    stmt = stmt.order_by(OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(first + 1)
+    return list(await session.scalars(stmt))

@@ -150,6 +150,8 @@ async def create_cart(
     """(id, token) of a new cart in the caller's channel. A signed-in customer gets their open cart back.
     POS and staff carts belong to a store: the device's, or ``location_id`` for staff."""
     channel = principal.channel.value
+    if principal.is_staff and principal.channel is not Channel.POS:
+        channel = Channel.STAFF.value  # staff on their own device: an endless-aisle cart
     async with uow:
         session = uow.session
         if principal.kind is PrincipalKind.CUSTOMER:

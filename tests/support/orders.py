@@ -109,7 +109,7 @@ async def make_world(
                 cats[cat] = await one(
                     "INSERT INTO categories (name, slug, position) VALUES (:n, :s, 0)",
                     n=cat.title(),
-                    s=cat if n == 1 else f"{cat}-{n}",
+                    s=cat,
                 )
             title = CATALOG[sku][0]
             product = await one(
