@@ -72,3 +72,51 @@ async def rows(runtime: Runtime, sql: str, **params: Any) -> list[Any]:
 async def scalar(runtime: Runtime, sql: str, **params: Any) -> Any:
     async with runtime.engine.connect() as conn:
         return await conn.scalar(text(sql), params)
+
+
+async def fulfil_all(runtime: Runtime, order_id: int) -> None:
+    """Ship and deliver (or pick up) every open fulfillment order of the order, as the stores
+    would; carry-out ones are handed over at the till already."""
+    from fulfillment.services import fulfillment_work as work
+
+    fos = await rows(
+        runtime,
+        "SELECT id, method::text, status::text, pickup_code FROM fulfillment_orders "
+        "WHERE order_id = :o ORDER BY id",
+        o=order_id,
+    )
+    for fo_id, method, status, _ in fos:
+        if status in ("PICKED_UP", "DELIVERED", "CANCELLED", "REJECTED"):
+            continue
+        await work.start(runtime.uow(), fulfillment_order_id=fo_id, actor="staff:wh")
+        if method == "SHIP":
+            await work.ship(
+                runtime.uow(),
+                fulfillment_order_id=fo_id,
+                carrier="CDEK",
+                tracking_number=f"T{fo_id}",
+                actor="staff:wh",
+            )
+            await work.deliver(runtime.uow(), fulfillment_order_id=fo_id, actor="carrier")
+        else:
+            await work.mark_ready(runtime.uow(), fulfillment_order_id=fo_id, actor="staff:s")
+            code = await scalar(
+                runtime, "SELECT pickup_code FROM fulfillment_orders WHERE id = :i", i=fo_id
+            )
+            await work.pick_up(
+                runtime.uow(), fulfillment_order_id=fo_id, code=code, actor="staff:s"
+            )
+
+
+def staff(location_ids: list[int], role: str = "CASHIER") -> Any:
+    """A staff principal at ``location_ids`` (service-level tests)."""
+    from domain.access.model import Channel, Principal, PrincipalKind, Role
+
+    return Principal(
+        kind=PrincipalKind.STAFF,
+        role=Role(role),
+        channel=Channel.POS,
+        staff_user_id=7,
+        location_ids=frozenset(location_ids),
+        client_location_id=location_ids[0] if location_ids else None,
+    )

@@ -1,0 +1,17 @@
+"""Return use cases: ``create_return``, ``receive_return``, ``cancel_return``,
+``create_exchange``; the return window (``policy``)."""
+
+from fulfillment.returns.services.create import ReturnLineRequest, cancel_return, create_return
+from fulfillment.returns.services.policy import set_window, window_days, windows
+from fulfillment.returns.services.receive import ReceiveLine, receive_return
+
+__all__ = [
+    "ReceiveLine",
+    "ReturnLineRequest",
+    "cancel_return",
+    "create_return",
+    "receive_return",
+    "set_window",
+    "window_days",
+    "windows",
+]

@@ -1,0 +1,300 @@
+"""What the return services share: locking in a fixed order (order, its lines, then the
+return), the snapshot lines, the refund of a set of units (``settle``), events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.access.model import Principal
+from domain.pricing.queries import items_by_variant_ids, promotions_by_ids, to_promotion
+from domain.shared.errors import Forbidden, NotFound
+from domain.shared.uow import UnitOfWork
+from fulfillment.events import OrderUpdated, ReturnChanged
+from fulfillment.model import RefundReason
+from fulfillment.returns import refund_rules
+from fulfillment.returns.errors import ReturnNotFound
+from fulfillment.returns.model import ReturnStatus
+from fulfillment.returns.repricing import kept_discount_for
+from fulfillment.returns.tables import ReturnLineRow, ReturnRow
+from fulfillment.services import refunds
+from fulfillment.tables import OrderLineRow, OrderRow, RefundRow
+from loyalty.model import PointsKind
+from loyalty.repository import LoyaltyRepository
+from loyalty.services import active_customer_id, record_spend, reverse_points
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> OrderRow:
+    order = await session.scalar(
+        select(OrderRow)
+        .where(OrderRow.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", field="orderId", code="ORDER_NOT_FOUND")
+    return order
+
+
+async def lock_order_lines(session: AsyncSession, order_id: int) -> dict[int, OrderLineRow]:
+    rows = await session.scalars(
+        select(OrderLineRow)
+        .where(OrderLineRow.order_id == order_id)
+        .order_by(OrderLineRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {r.id: r for r in rows}
+
+
+async def lock_return(
+    session: AsyncSession, return_id: int
+) -> tuple[ReturnRow, list[ReturnLineRow]]:
+    """Order first, then the return (as ``create`` does): no deadlock between them."""
+    order_id = await session.scalar(select(ReturnRow.order_id).where(ReturnRow.id == return_id))
+    if order_id is None:
+        raise ReturnNotFound(f"Return {return_id} does not exist.", field="returnId")
+    await lock_order(session, order_id)
+    ret = await session.scalar(
+        select(ReturnRow)
+        .where(ReturnRow.id == return_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert ret is not None
+    lines = list(
+        await session.scalars(
+            select(ReturnLineRow)
+            .where(ReturnLineRow.return_id == return_id)
+            .order_by(ReturnLineRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    return ret, lines
+
+
+async def customer_may_use(session: AsyncSession, principal: Principal, order: OrderRow) -> bool:
+    """A signed-in customer acts on their own orders (after a merge: the survivor's)."""
+    if principal.customer_id is None or order.customer_id is None:
+        return False
+    mine = await active_customer_id(session, principal.customer_id)
+    theirs = await active_customer_id(session, order.customer_id)
+    return mine is not None and mine == theirs
+
+
+async def check_access(
+    session: AsyncSession, principal: Principal, order: OrderRow, *, location_id: int | None
+) -> None:
+    """Staff of any store may start a return (scoped to the store they act at); a customer only
+    for their own order."""
+    if principal.is_staff:
+        if location_id is not None and not principal.can_act_at(location_id):
+            raise Forbidden(
+                f"You cannot act for location {location_id}; choose one of your stores.",
+                field="locationId",
+            )
+        return
+    if not await customer_may_use(session, principal, order):
+        raise NotFound(f"Order {order.id} does not exist.", field="orderId", code="ORDER_NOT_FOUND")
+
+
+def snapshot_lines(lines: Sequence[OrderLineRow]) -> list[refund_rules.SnapshotLine]:
+    return [
+        refund_rules.snapshot_line(
+            line_id=r.id,
+            variant_id=r.variant_id,
+            quantity=r.quantity,
+            unit_price=r.unit_price,
+            total=r.total,
+            discounts=r.discounts,
+        )
+        for r in sorted(lines, key=lambda r: r.id)
+    ]
+
+
+async def _kept_discount(
+    session: AsyncSession, order: OrderRow, snap: Sequence[refund_rules.SnapshotLine]
+) -> refund_rules.KeptDiscount:
+    deal_ids = sorted(refund_rules.multi_buy_deals(snap))
+    rows = await promotions_by_ids(session, deal_ids) if deal_ids else {}
+    items = await items_by_variant_ids(session, sorted({s.variant_id for s in snap}))
+    return kept_discount_for(
+        snap,
+        promotions={i: to_promotion(r) for i, r in rows.items()},
+        items=items,
+        channel=order.channel,
+        currency=order.currency,
+        at=order.placed_at,
+    )
+
+
+async def refunded_goods(session: AsyncSession, order: OrderRow) -> tuple[int, bool]:
+    """(money refunded for goods so far by returns, exchanges and cancellations; whether
+    delivery was refunded by a return already)."""
+    refunded = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(RefundRow.amount), 0)).where(
+                RefundRow.order_id == order.id
+            )
+        )
+        or 0
+    )
+    shipping = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(ReturnRow.refund_shipping), 0)).where(
+                ReturnRow.order_id == order.id
+            )
+        )
+        or 0
+    )
+    return refunded - shipping, shipping > 0
+
+
+async def plan(
+    session: AsyncSession,
+    order: OrderRow,
+    order_lines: Mapping[int, OrderLineRow],
+    returning: Mapping[int, int],
+    *,
+    store_fault: bool,
+) -> refund_rules.RefundPlan:
+    snap = snapshot_lines(list(order_lines.values()))
+    done, shipping_refunded = await refunded_goods(session, order)
+    return refund_rules.plan_refund(
+        snap,
+        gone_before={i: r.cancelled_quantity + r.returned_quantity for i, r in order_lines.items()},
+        returning=returning,
+        refunded_goods=done,
+        kept_discount=await _kept_discount(session, order, snap),
+        shipping_paid=max(0, order.shipping - order.shipping_discount),
+        shipping_refunded=shipping_refunded,
+        store_fault=store_fault,
+    )
+
+
+async def settle(
+    uow: UnitOfWork,
+    *,
+    order: OrderRow,
+    ret: ReturnRow,
+    lines: Sequence[ReturnLineRow],
+    refund_plan: refund_rules.RefundPlan,
+    reference: str,
+    reason: RefundReason,
+    actor: str,
+    now: datetime,
+    to_store_credit: bool | None = None,
+) -> list[refunds.RefundLine]:
+    """Pay ``refund_plan`` (goods + delivery) to the tenders or store credit, take back the
+    points earned on it, count the spend back, and book it on the return and its lines."""
+    session = uow.session
+    amount = refund_plan.goods + refund_plan.shipping
+    paid = await refunds.refund(
+        uow,
+        order_id=order.id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+        to_store_credit=ret.to_store_credit if to_store_credit is None else to_store_credit,
+    )
+    by_order_line = {r.order_line_id: r for r in lines}
+    for part in refund_plan.lines:
+        by_order_line[part.line_id].refund_amount += part.amount
+    ret.refund_goods += refund_plan.goods
+    ret.refund_shipping += refund_plan.shipping
+    ret.refund_withheld += refund_plan.withheld
+    ret.refund_total = ret.refund_goods + ret.refund_shipping
+    if order.customer_id is not None and amount > 0:
+        ret.points_reversed += await _reverse_points(
+            uow, order, refund_plan.goods, reference, actor
+        )
+        if order.currency == "RUB":
+            await record_spend(
+                uow,
+                order.customer_id,
+                amount_minor=-amount,
+                currency=order.currency,
+                occurred_at=now,
+                order_ref=f"{order.number}:{reference}",
+            )
+    await session.flush()
+    return paid
+
+
+async def _reverse_points(
+    uow: UnitOfWork, order: OrderRow, goods: int, reference: str, actor: str
+) -> int:
+    if order.points_earned <= 0 or goods <= 0:
+        return 0
+    assert order.customer_id is not None
+    session = uow.session
+    snap_paid = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(OrderLineRow.total), 0)).where(
+                OrderLineRow.order_id == order.id
+            )
+        )
+        or 0
+    )
+    done, _ = await refunded_goods(session, order)  # includes this refund (already written)
+    customer = await active_customer_id(session, order.customer_id)
+    if customer is None:
+        return 0
+    totals = await LoyaltyRepository(session).reference_totals(customer, order.number)
+    reversed_before = abs(totals.get("REVERSE_EARN", 0))
+    due = refund_rules.points_to_reverse(
+        points_earned=order.points_earned,
+        paid_for_goods=snap_paid,
+        refunded_goods_after=done,
+        reversed_before=reversed_before,
+    )
+    left = abs(totals.get("EARN", 0)) - reversed_before
+    due = min(due, left)
+    if due <= 0:
+        return 0
+    result = await reverse_points(
+        uow,
+        customer,
+        reference=order.number,
+        of=PointsKind.EARN,
+        points=due,
+        actor=actor,
+        idempotency_key=f"{order.number}:{reference}",
+    )
+    return -result.points
+
+
+def record_changed(uow: UnitOfWork, order: OrderRow, ret: ReturnRow) -> None:
+    uow.record(
+        ReturnChanged(
+            return_id=ret.id,
+            order_id=order.id,
+            location_id=ret.location_id or ret.started_at_location_id,
+            status=ret.status.value,
+            customer_id=ret.customer_id,
+        ),
+        OrderUpdated(
+            order_id=order.id,
+            number=order.number,
+            status=order.status.value,
+            change="RETURN",
+            channel=order.channel,
+            customer_id=order.customer_id,
+            location_id=order.location_id,
+            total=order.total,
+            currency=order.currency,
+        ),
+    )
+
+
+def is_open(ret: ReturnRow) -> bool:
+    return ret.status is ReturnStatus.REQUESTED
