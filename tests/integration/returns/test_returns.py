@@ -45,7 +45,8 @@ async def _state(
     return {
         "levels": await rows(
             runtime,
-            "SELECT variant_id, location_id, on_hand, committed, damaged, quality_control FROM stock_levels ORDER BY 1, 2",
+            "SELECT variant_id, location_id, on_hand, committed, damaged, quality_control "
+            "FROM stock_levels ORDER BY 1, 2",
         ),
         "movements": await scalar(runtime, "SELECT count(*) FROM stock_movements"),
         "returns": await scalar(runtime, "SELECT count(*) FROM returns"),
@@ -53,7 +54,8 @@ async def _state(
         "tenders": await rows(runtime, "SELECT id, refunded FROM order_tenders ORDER BY id"),
         "lines": await rows(
             runtime,
-            "SELECT id, cancelled_quantity, fulfilled_quantity, returned_quantity FROM order_lines WHERE order_id = :o ORDER BY id",
+            "SELECT id, cancelled_quantity, fulfilled_quantity, returned_quantity "
+            "FROM order_lines WHERE order_id = :o ORDER BY id",
             o=order_id,
         ),
         "points": await scalar(
@@ -103,14 +105,16 @@ async def test_web_order_returned_at_another_store_restocks_there_and_refunds_ex
     assert after["on_hand"] == before["on_hand"] + 1
     assert await rows(
         runtime,
-        "SELECT location_id, kind::text, reason, d_on_hand, document_ref FROM stock_movements WHERE kind = 'RETURN'",
+        "SELECT location_id, kind::text, reason, d_on_hand, document_ref "
+        "FROM stock_movements WHERE kind = 'RETURN'",
     ) == [(s02, "RETURN", "RESTOCK", 1, f"return:{rid}")]
     assert await rows(runtime, "SELECT kind::text, reason::text, amount FROM order_refunds") == [
         ("CARD", "RETURN", line_total)
     ]
     assert await rows(
         runtime,
-        "SELECT status::text, location_id, refund_goods, refund_shipping, refund_total, points_reversed FROM returns",
+        "SELECT status::text, location_id, refund_goods, refund_shipping, refund_total, "
+        "points_reversed FROM returns",
     ) == [("RECEIVED", s02, line_total, 0, line_total, earned)]
     assert (
         await scalar(runtime, "SELECT returned_quantity FROM order_lines WHERE id = :i", i=line_id)
