@@ -115,3 +115,71 @@ async def test_endless_aisle_staff_sells_in_store_for_home_delivery(runtime, gql
     assert order["shipping"] == {"amount": 99_000}  # express is never free
     assert order["total"] == {"amount": 8_999_000 + 99_000}
     assert await level(runtime, world, "PH-300", "WH") == {"on_hand": 3, "committed": 1, "reserved": 0}
+
+
+FOS = """query($n: String) { order(number: $n) { status lines { fulfilledQuantity }
+  fulfillmentOrders { id method status pickupCode location { code } lines { quantity } } } }"""
+
+STEP = """mutation($m: String!) { %s }"""
+
+
+async def _staff(gql: Any, staff_token: Any, role_name: str, locations: list[int]) -> Any:
+    from domain.access.model import Role
+
+    _, token = await staff_token(Role(role_name), locations)
+    return gql.as_(authorization=token)
+
+
+async def test_split_shipment_flow_two_locations_ship_their_parts(runtime, gql, staff_token) -> None:
+    world = await make_world(runtime, stock={("PH-300", "WH"): 2, ("PH-300", "S01"): 1})
+    web = gql.as_(x_api_key=world.web_key)
+    cart = await _cart(web)
+    await web(docs.LINES_ADD, {"input": {"token": cart["token"], "lines": [{"sku": "PH-300", "quantity": 3}]}})
+    await web(docs.SET_SHIPPING, {"input": {"token": cart["token"], "address": ADDRESS, "shippingMethod": "POST"}})
+    done = await web(docs.CHECKOUT, {"input": {"token": cart["token"], "idempotencyKey": "s",
+                                               "tenders": [{"kind": "CARD", "reference": "PSP-3"}]}})
+    number = done["checkoutComplete"]["order"]["number"]
+    admin = await _staff(gql, staff_token, "ADMIN", [])
+    order = (await admin(FOS, {"n": number}))["order"]
+    parts = sorted((fo["location"]["code"], fo["lines"][0]["quantity"], fo["method"]) for fo in order["fulfillmentOrders"])
+    assert parts == [("S01", 1, "SHIP"), ("WH", 2, "SHIP")]
+    assert await level(runtime, world, "PH-300", "WH") == {"on_hand": 2, "committed": 2, "reserved": 0}
+    assert await level(runtime, world, "PH-300", "S01") == {"on_hand": 1, "committed": 1, "reserved": 0}
+    for fo in order["fulfillmentOrders"]:
+        shipped = await admin("""mutation($id: ID!) { fulfillmentOrderShip(input: {fulfillmentOrderId: $id,
+            carrier: "CDEK", trackingNumber: "TRK1"}) { userErrors { code message } fulfillmentOrder { status } } }""",
+                              {"id": fo["id"]})
+        assert shipped["fulfillmentOrderShip"]["fulfillmentOrder"]["status"] == "SHIPPED"
+    after = (await admin(FOS, {"n": number}))["order"]
+    assert after["lines"] == [{"fulfilledQuantity": 3}]
+    assert await level(runtime, world, "PH-300", "WH") == {"on_hand": 0, "committed": 0, "reserved": 0}
+    assert await level(runtime, world, "PH-300", "S01") == {"on_hand": 0, "committed": 0, "reserved": 0}
+
+
+async def test_buy_on_the_web_pick_up_in_the_store(runtime, gql, staff_token, customer_token) -> None:
+    world = await make_world(runtime, stock={("HP-200", "S01"): 3})
+    customer = await enrol_customer(runtime)
+    member = gql.as_(x_api_key=world.web_key, authorization=customer_token(customer))
+    cart = await _cart(member)
+    s01 = gid("Location", world.locations["S01"])
+    await member(docs.LINES_ADD, {"input": {"cartId": cart["id"], "lines": [
+        {"sku": "HP-200", "quantity": 1, "method": "PICKUP", "pickupLocationId": s01}]}})
+    done = await member(docs.CHECKOUT, {"input": {"cartId": cart["id"], "idempotencyKey": "p",
+                                                  "tenders": [{"kind": "CARD", "reference": "PSP-4"}]}})
+    number = done["checkoutComplete"]["order"]["number"]
+    mine = (await member(FOS, {"n": number}))["order"]
+    fo = mine["fulfillmentOrders"][0]
+    assert (fo["method"], fo["location"]["code"], fo["status"]) == ("PICKUP", "S01", "OPEN")
+    assert fo["pickupCode"] is None  # issued when the goods are on the pickup shelf
+    clerk = await _staff(gql, staff_token, "CASHIER", [world.locations["S01"]])
+    ready = await clerk("""mutation($id: ID!) { fulfillmentOrderMarkReady(input: {fulfillmentOrderId: $id}) {
+        userErrors { code message } fulfillmentOrder { status } } }""", {"id": fo["id"]})
+    assert ready["fulfillmentOrderMarkReady"]["fulfillmentOrder"]["status"] == "READY_FOR_PICKUP"
+    code = (await member(FOS, {"n": number}))["order"]["fulfillmentOrders"][0]["pickupCode"]
+    assert code
+    picked = await clerk("""mutation($id: ID!, $c: String!) { fulfillmentOrderPickUp(input: {fulfillmentOrderId: $id, code: $c}) {
+        userErrors { code message } fulfillmentOrder { status } } }""", {"id": fo["id"], "c": code})
+    assert picked["fulfillmentOrderPickUp"]["fulfillmentOrder"]["status"] == "PICKED_UP"
+    final = (await member(FOS, {"n": number}))["order"]
+    assert final["status"] == "COMPLETED" and final["lines"] == [{"fulfilledQuantity": 1}]
+    assert await level(runtime, world, "HP-200", "S01") == {"on_hand": 2, "committed": 0, "reserved": 0}
