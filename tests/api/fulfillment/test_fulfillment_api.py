@@ -96,7 +96,7 @@ async def test_pickup_flow_through_the_api(runtime, gql, world, customer_token):
     node = edge["node"]
     assert node["status"] == "OPEN" and node["orderNumber"] == placed.number
     assert node["lines"] == [
-        {"sku": "SKU-%d" % w["tv"], "quantity": 1, "cancelledQuantity": 0, "openQuantity": 1}
+        {"sku": f"SKU-{w['tv']}", "quantity": 1, "cancelledQuantity": 0, "openQuantity": 1}
     ]
     assert node["reasons"] == ["pickup store S1 (S1) has 3 available"]
 
@@ -177,7 +177,8 @@ async def test_reject_through_the_api_resources_with_exact_levels(runtime, gql, 
     placed = await place_order(runtime, [(w["tv"], 1, M.SHIP, None)], ship_to=ADDRESS)
     fo_id = placed.fo_ids[0]
     assert (await fo_row(runtime, fo_id)).location_id == w["s2"]
-    doc = """mutation($input: FulfillmentOrderRejectInput!) { fulfillmentOrderReject(input: $input) {
+    doc = """mutation($input: FulfillmentOrderRejectInput!) {
+      fulfillmentOrderReject(input: $input) {
       userErrors { code field message } cancelledQuantity
       fulfillmentOrder { status }
       replacements { status location { code } reasons } } }"""
@@ -325,8 +326,9 @@ async def test_routing_simulate_explains_and_writes_nothing(runtime, gql, world)
 async def test_sourcing_profiles_version_and_activate(runtime, gql, world):
     w = world
     merch = gql.as_(authorization=w["merch"])
-    create = """mutation($input: SourcingProfileCreateInput!) { sourcingProfileCreate(input: $input) {
-      userErrors { code field message } profile { version name active rules { criteria maxSplits } } } }"""
+    create = """mutation($input: SourcingProfileCreateInput!) {
+      sourcingProfileCreate(input: $input) { userErrors { code field message }
+        profile { version name active rules { criteria maxSplits } } } }"""
     out = await merch(
         create,
         {
@@ -381,7 +383,8 @@ async def test_queue_subscription_receives_new_work(runtime: Runtime, world):
     w = world
     await stock(runtime, w["tv"], w["s1"], 2)
     app = create_app(runtime=runtime)
-    doc = """subscription($loc: ID!) { fulfillmentQueueChanged(locationId: $loc, newWorkOnly: true) {
+    doc = """subscription($loc: ID!) {
+      fulfillmentQueueChanged(locationId: $loc, newWorkOnly: true) {
       status previousStatus fulfillmentOrder { orderNumber method location { code } } } }"""
     async with httpx.AsyncClient(
         transport=ASGIWebSocketTransport(app=app), base_url="http://test"
