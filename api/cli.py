@@ -259,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.pricing.cli import add_commands as add_pricing_commands
 
     add_pricing_commands(sub)
+    from api.fulfillment.cli import add_commands as add_fulfillment_commands
+
+    add_fulfillment_commands(sub)
     return parser
 
 

@@ -391,3 +391,22 @@ async def test_concurrent_cancel_and_pickup_never_both_win(runtime, world):
     assert state["lines"][0][1:] in ((1, 0), (0, 1))
     assert await level(runtime, w["tv"], w["s1"]) in (figures(on_hand=1), figures(on_hand=0))
     await books_straight(runtime)
+
+
+async def test_fulfillment_sweep_cli_releases_uncollected_pickups(runtime, world, database_url):
+    from tests.integration.shared.test_cli import run_cli
+
+    w = world
+    await stock(runtime, w["tv"], w["s1"], 3)
+    placed = await place_order(runtime, [(w["tv"], 1, M.PICKUP, w["s1"])])
+    (fo_id,) = placed.fo_ids
+    await work.mark_ready(runtime.uow(), fulfillment_order_id=fo_id, actor="t")
+    async with runtime.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE fulfillment_orders SET pickup_deadline = now() - interval '1 minute'")
+        )
+    out = run_cli(database_url, "fulfillment-sweep")
+    assert out.returncode == 0, out.stderr
+    assert "Released 1 uncollected pickup(s) past their deadline." in out.stdout
+    assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=3)
+    assert (await fo_row(runtime, fo_id)).status is FS.CANCELLED
