@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfillment.model import CartStatus, OrderStatus
@@ -126,26 +125,36 @@ async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None
     return await session.scalar(select(OrderRow).where(OrderRow.number == number.strip().upper()))
 
 
-async def _by_parent(session: AsyncSession, table: Any, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
+async def _by_parent(
+    session: AsyncSession, table: Any, column: Any, ids: Sequence[int]
+) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = {i: [] for i in ids}
     for row in await session.scalars(select(table).where(column.in_(list(ids))).order_by(table.id)):
         out[getattr(row, column.key)].append(row)
     return out
 
 
-async def lines_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[OrderLineRow]]:
+async def lines_of_orders(
+    session: AsyncSession, order_ids: Sequence[int]
+) -> dict[int, list[OrderLineRow]]:
     return await _by_parent(session, OrderLineRow, OrderLineRow.order_id, order_ids)
 
 
-async def tenders_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[TenderRow]]:
+async def tenders_of_orders(
+    session: AsyncSession, order_ids: Sequence[int]
+) -> dict[int, list[TenderRow]]:
     return await _by_parent(session, TenderRow, TenderRow.order_id, order_ids)
 
 
-async def refunds_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[RefundRow]]:
+async def refunds_of_orders(
+    session: AsyncSession, order_ids: Sequence[int]
+) -> dict[int, list[RefundRow]]:
     return await _by_parent(session, RefundRow, RefundRow.order_id, order_ids)
 
 
-async def fulfillment_order_ids_of_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[int]]:
+async def fulfillment_order_ids_of_orders(
+    session: AsyncSession, order_ids: Sequence[int]
+) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {i: [] for i in order_ids}
     rows = await session.execute(
         select(FulfillmentOrderRow.order_id, FulfillmentOrderRow.id)
@@ -162,11 +171,15 @@ async def carts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, C
     return {r.id: r for r in rows}
 
 
-async def lines_of_carts(session: AsyncSession, cart_ids: Sequence[int]) -> dict[int, list[CartLineRow]]:
+async def lines_of_carts(
+    session: AsyncSession, cart_ids: Sequence[int]
+) -> dict[int, list[CartLineRow]]:
     return await _by_parent(session, CartLineRow, CartLineRow.cart_id, cart_ids)
 
 
-async def variant_titles(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+async def variant_titles(
+    session: AsyncSession, variant_ids: Sequence[int]
+) -> dict[int, tuple[str, str]]:
     """(sku, title) per variant: the product title, plus the variant's own title if any."""
     rows = await session.execute(
         text(
@@ -207,3 +220,32 @@ async def list_orders(
         stmt = stmt.where(tuple_(OrderRow.placed_at, OrderRow.id) < tuple_(after[0], after[1]))
     stmt = stmt.order_by(OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(first + 1)
     return list(await session.scalars(stmt))
+
+
+async def recent_orders_of_customers(
+    session: AsyncSession, customer_ids: Sequence[int], *, per_customer: int = 10
+) -> dict[int, list[OrderRow]]:
+    """Each customer's newest orders in every channel (one query for a whole page of customers)."""
+    ranked = (
+        select(
+            OrderRow.id,
+            func.row_number()
+            .over(
+                partition_by=OrderRow.customer_id,
+                order_by=(OrderRow.placed_at.desc(), OrderRow.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(OrderRow.customer_id.in_(list(customer_ids)))
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(OrderRow)
+        .join(ranked, ranked.c.id == OrderRow.id)
+        .where(ranked.c.rank <= per_customer)
+        .order_by(OrderRow.placed_at.desc(), OrderRow.id.desc())
+    )
+    out: dict[int, list[OrderRow]] = {i: [] for i in customer_ids}
+    for row in rows:
+        out[row.customer_id].append(row)  # type: ignore[index]
+    return out

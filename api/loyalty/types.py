@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -25,6 +25,9 @@ from loyalty.tables import (
     CustomerRow,
     PointsEntryRow,
 )
+
+if TYPE_CHECKING:
+    from api.orders.types import OrderType
 
 CustomerStatus = strawberry.enum(model.CustomerStatus, name="CustomerStatus")
 IdentifierKind = strawberry.enum(model.IdentifierKind, name="IdentifierKind")
@@ -383,6 +386,17 @@ class CustomerType(relay.Node):
             progress_percent=status.progress_percent,
             currency=status.currency,
         )
+
+    @strawberry.field(
+        description="Recent orders in every channel (web, app, stores), newest first; page "
+        "further with orders(customerId:)."
+    )
+    async def orders(
+        self, info: Info
+    ) -> list[Annotated[OrderType, strawberry.lazy("api.orders.types")]]:
+        from api.orders.types import recent_orders_of_customer
+
+        return await recent_orders_of_customer(info, self.customer_id)
 
     @strawberry.field(description="Points ledger, newest first.")
     async def points_history(

@@ -9,7 +9,6 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
@@ -108,14 +107,18 @@ class AddressInput:
 @strawberry.input
 class CartSetShippingInput(CartRefInput):
     address: AddressInput | None = None
-    shipping_method: str | None = strawberry.field(default=None, description="COURIER, POST or EXPRESS.")
+    shipping_method: str | None = strawberry.field(
+        default=None, description="COURIER, POST or EXPRESS."
+    )
     email: str | None = None
     phone: str | None = None
     idempotency_key: str | None = None
 
 
-@strawberry.input(description="The member: by customerId, or by anything the till can scan "
-                              "or type (phone, card number, app QR).")
+@strawberry.input(
+    description="The member: by customerId, or by anything the till can scan "
+    "or type (phone, card number, app QR)."
+)
 class CartAttachCustomerInput(CartRefInput):
     customer_id: relay.GlobalID | None = None
     identifier: str | None = None
@@ -135,9 +138,12 @@ class CartAdoptInput:
 class TenderInput:
     kind: TenderKind
     amount: int | None = strawberry.field(
-        default=None, description="Minor units. Leave out on one CARD or CASH tender: it pays the rest."
+        default=None,
+        description="Minor units. Leave out on one CARD or CASH tender: it pays the rest.",
     )
-    reference: str | None = strawberry.field(default=None, description="CARD: terminal / PSP reference.")
+    reference: str | None = strawberry.field(
+        default=None, description="CARD: terminal / PSP reference."
+    )
     tendered: int | None = strawberry.field(default=None, description="CASH: what was handed over.")
     points: int | None = strawberry.field(default=None, description="POINTS: how many points.")
 
@@ -163,8 +169,10 @@ class PosSaleLineInput:
     quantity: int = 1
 
 
-@strawberry.input(description="A sale at the till. Offline sales are replayed with the same "
-                              "clientSaleId and the time they happened: recorded once.")
+@strawberry.input(
+    description="A sale at the till. Offline sales are replayed with the same "
+    "clientSaleId and the time they happened: recorded once."
+)
 class PosSaleCompleteInput:
     client_sale_id: str
     lines: list[PosSaleLineInput]
@@ -264,21 +272,21 @@ async def _variant_ids(info: Info, lines: list[Any]) -> list[int]:
     """Lines name a variant by id or by SKU (scanned at the till)."""
     from domain.catalog import queries as catalog
 
-    skus = [l.sku for l in lines if l.variant_id is None and l.sku]
+    skus = [ln.sku for ln in lines if ln.variant_id is None and ln.sku]
     found: dict[str, Any] = {}
     if skus:
         async with info.context.runtime.session_factory() as session:
             found = await catalog.variants_by_skus(session, skus)
     out = []
-    for i, l in enumerate(lines):
-        if (l.variant_id is None) == (l.sku is None):
+    for i, ln in enumerate(lines):
+        if (ln.variant_id is None) == (ln.sku is None):
             raise ValidationFailed(f"Line {i + 1}: give a variantId or a sku.", field=f"lines[{i}]")
-        if l.variant_id is not None:
-            out.append(decode_id(l.variant_id, "Variant", field=f"lines[{i}].variantId"))
-        elif l.sku in found:
-            out.append(found[l.sku].id)
+        if ln.variant_id is not None:
+            out.append(decode_id(ln.variant_id, "Variant", field=f"lines[{i}].variantId"))
+        elif ln.sku in found:
+            out.append(found[ln.sku].id)
         else:
-            raise NotFound(f"There is no SKU {l.sku}; check the label.", field=f"lines[{i}].sku")
+            raise NotFound(f"There is no SKU {ln.sku}; check the label.", field=f"lines[{i}].sku")
     return out
 
 
@@ -316,7 +324,9 @@ async def _cart_mutation(
         async def execute(uow: UnitOfWork) -> dict[str, Any]:
             return {"cartId": await run(uow)}
 
-        result = await idempotent(info, operation=operation, key=key, request=request, execute=execute)
+        result = await idempotent(
+            info, operation=operation, key=key, request=request, execute=execute
+        )
         return payload(user_errors=[], cart=await _load_cart(info, int(result["cartId"])))
 
     return await payload_or_errors(payload, body)
@@ -331,101 +341,156 @@ def _req(input: Any) -> dict[str, Any]:
 
 @strawberry.type
 class OrdersMutation:
-    @strawberry.mutation(description="Start a cart in the caller's channel (a signed-in "
-                                      "customer gets their open cart back).")
+    @strawberry.mutation(
+        description="Start a cart in the caller's channel (a signed-in "
+        "customer gets their open cart back)."
+    )
     async def cart_create(self, info: Info, input: CartCreateInput) -> CartCreatePayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
-            location = decode_id(input.location_id, "Location", field="locationId") if input.location_id else None
-            customer = decode_id(input.customer_id, "Customer", field="customerId") if input.customer_id else None
+            location = (
+                decode_id(input.location_id, "Location", field="locationId")
+                if input.location_id
+                else None
+            )
+            customer = (
+                decode_id(input.customer_id, "Customer", field="customerId")
+                if input.customer_id
+                else None
+            )
             cart_id, _ = await carts.create_cart(
-                uow, info.context.principal, location_id=location, customer_id=customer,
+                uow,
+                info.context.principal,
+                location_id=location,
+                customer_id=customer,
                 currency=input.currency,
             )
             return cart_id
 
-        return await _cart_mutation(info, CartCreatePayload, operation="cartCreate", key=None, request=None, run=run)
+        return await _cart_mutation(
+            info, CartCreatePayload, operation="cartCreate", key=None, request=None, run=run
+        )
 
-    @strawberry.mutation(description="Add items; SHIP and PICKUP lines are held where sourcing "
-                                      "chooses (held for the channel's TTL).")
+    @strawberry.mutation(
+        description="Add items; SHIP and PICKUP lines are held where sourcing "
+        "chooses (held for the channel's TTL)."
+    )
     async def cart_lines_add(self, info: Info, input: CartLinesAddInput) -> CartLinesAddPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
             ids = await _variant_ids(info, input.lines)
             lines = [
                 carts.NewLine(
                     vid,
-                    l.quantity,
-                    Method(l.method),
-                    decode_id(l.pickup_location_id, "Location", field=f"lines[{i}].pickupLocationId")
-                    if l.pickup_location_id
+                    ln.quantity,
+                    Method(ln.method),
+                    decode_id(
+                        ln.pickup_location_id, "Location", field=f"lines[{i}].pickupLocationId"
+                    )
+                    if ln.pickup_location_id
                     else None,
                 )
-                for i, (vid, l) in enumerate(zip(ids, input.lines, strict=True))
+                for i, (vid, ln) in enumerate(zip(ids, input.lines, strict=True))
             ]
             return await carts.add_lines(uow, info.context.principal, _ref(input), lines)
 
         return await _cart_mutation(
-            info, CartLinesAddPayload, operation="cartLinesAdd", key=input.idempotency_key,
-            request=_req(input), run=run,
+            info,
+            CartLinesAddPayload,
+            operation="cartLinesAdd",
+            key=input.idempotency_key,
+            request=_req(input),
+            run=run,
         )
 
     @strawberry.mutation(description="Change quantities (0 removes) or fulfillment methods.")
-    async def cart_lines_update(self, info: Info, input: CartLinesUpdateInput) -> CartLinesUpdatePayload:  # type: ignore[valid-type]
+    async def cart_lines_update(
+        self, info: Info, input: CartLinesUpdateInput
+    ) -> CartLinesUpdatePayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
             changes = [
                 carts.LineChange(
-                    decode_id(l.line_id, "CartLine", field=f"lines[{i}].lineId"),
-                    l.quantity,
-                    Method(l.method) if l.method is not None else None,
-                    decode_id(l.pickup_location_id, "Location", field=f"lines[{i}].pickupLocationId")
-                    if l.pickup_location_id
+                    decode_id(ln.line_id, "CartLine", field=f"lines[{i}].lineId"),
+                    ln.quantity,
+                    Method(ln.method) if ln.method is not None else None,
+                    decode_id(
+                        ln.pickup_location_id, "Location", field=f"lines[{i}].pickupLocationId"
+                    )
+                    if ln.pickup_location_id
                     else None,
                 )
-                for i, l in enumerate(input.lines)
+                for i, ln in enumerate(input.lines)
             ]
             return await carts.update_lines(uow, info.context.principal, _ref(input), changes)
 
         return await _cart_mutation(
-            info, CartLinesUpdatePayload, operation="cartLinesUpdate", key=input.idempotency_key,
-            request=_req(input), run=run,
+            info,
+            CartLinesUpdatePayload,
+            operation="cartLinesUpdate",
+            key=input.idempotency_key,
+            request=_req(input),
+            run=run,
         )
 
     @strawberry.mutation(description="Remove lines; their holds are released.")
-    async def cart_lines_remove(self, info: Info, input: CartLinesRemoveInput) -> CartLinesRemovePayload:  # type: ignore[valid-type]
+    async def cart_lines_remove(
+        self, info: Info, input: CartLinesRemoveInput
+    ) -> CartLinesRemovePayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
-            ids = [decode_id(g, "CartLine", field=f"lineIds[{i}]") for i, g in enumerate(input.line_ids)]
+            ids = [
+                decode_id(g, "CartLine", field=f"lineIds[{i}]")
+                for i, g in enumerate(input.line_ids)
+            ]
             return await carts.remove_lines(uow, info.context.principal, _ref(input), ids)
 
         return await _cart_mutation(
-            info, CartLinesRemovePayload, operation="cartLinesRemove", key=input.idempotency_key,
-            request=_req(input), run=run,
+            info,
+            CartLinesRemovePayload,
+            operation="cartLinesRemove",
+            key=input.idempotency_key,
+            request=_req(input),
+            run=run,
         )
 
-    @strawberry.mutation(description="Delivery address (latitude/longitude steer sourcing), "
-                                      "shipping method and contact.")
-    async def cart_set_shipping(self, info: Info, input: CartSetShippingInput) -> CartSetShippingPayload:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Delivery address (latitude/longitude steer sourcing), "
+        "shipping method and contact."
+    )
+    async def cart_set_shipping(
+        self, info: Info, input: CartSetShippingInput
+    ) -> CartSetShippingPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
             p = info.context.principal
             ref = _ref(input)
             address = strawberry.asdict(input.address) if input.address is not None else None
-            cart_id = await carts.set_shipping(uow, p, ref, address=address, method=input.shipping_method)
+            cart_id = await carts.set_shipping(
+                uow, p, ref, address=address, method=input.shipping_method
+            )
             if input.email or input.phone:
                 await carts.set_contact(uow, p, ref, email=input.email, phone=input.phone)
             return cart_id
 
         return await _cart_mutation(
-            info, CartSetShippingPayload, operation="cartSetShipping", key=input.idempotency_key,
-            request=_req(input), run=run,
+            info,
+            CartSetShippingPayload,
+            operation="cartSetShipping",
+            key=input.idempotency_key,
+            request=_req(input),
+            run=run,
         )
 
-    @strawberry.mutation(description="Attach the member (POS / staff): tier discounts and "
-                                      "points apply.")
-    async def cart_attach_customer(self, info: Info, input: CartAttachCustomerInput) -> CartAttachCustomerPayload:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Attach the member (POS / staff): tier discounts and points apply."
+    )
+    async def cart_attach_customer(
+        self, info: Info, input: CartAttachCustomerInput
+    ) -> CartAttachCustomerPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
             if input.customer_id is not None:
                 customer = decode_id(input.customer_id, "Customer", field="customerId")
             elif input.identifier:
                 async with info.context.runtime.session_factory() as session:
-                    found = await lookup(session, input.identifier, secret=info.context.runtime.secret)
+                    found = await lookup(
+                        session, input.identifier, secret=info.context.runtime.secret
+                    )
                 if found.customer_id is None:
                     raise NotFound(
                         f"No member with {found.normalized}; enrol them or try another identifier.",
@@ -434,74 +499,126 @@ class OrdersMutation:
                 customer = found.customer_id
             else:
                 raise ValidationFailed("Give customerId or identifier.", field="identifier")
-            return await carts.attach_customer(uow, info.context.principal, _ref(input), customer_id=customer)
+            return await carts.attach_customer(
+                uow, info.context.principal, _ref(input), customer_id=customer
+            )
 
         return await _cart_mutation(
-            info, CartAttachCustomerPayload, operation="cartAttachCustomer", key=None, request=None, run=run
+            info,
+            CartAttachCustomerPayload,
+            operation="cartAttachCustomer",
+            key=None,
+            request=None,
+            run=run,
         )
 
     @strawberry.mutation(description="Apply a voucher code (kept only if the engine accepts it).")
-    async def cart_apply_voucher(self, info: Info, input: CartVoucherInput) -> CartApplyVoucherPayload:  # type: ignore[valid-type]
+    async def cart_apply_voucher(
+        self, info: Info, input: CartVoucherInput
+    ) -> CartApplyVoucherPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
-            return await carts.apply_voucher(uow, info.context.principal, _ref(input), code=input.code)
+            return await carts.apply_voucher(
+                uow, info.context.principal, _ref(input), code=input.code
+            )
 
         return await _cart_mutation(
-            info, CartApplyVoucherPayload, operation="cartApplyVoucher", key=None, request=None, run=run
+            info,
+            CartApplyVoucherPayload,
+            operation="cartApplyVoucher",
+            key=None,
+            request=None,
+            run=run,
         )
 
     @strawberry.mutation
-    async def cart_remove_voucher(self, info: Info, input: CartVoucherInput) -> CartRemoveVoucherPayload:  # type: ignore[valid-type]
+    async def cart_remove_voucher(
+        self, info: Info, input: CartVoucherInput
+    ) -> CartRemoveVoucherPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
-            return await carts.remove_voucher(uow, info.context.principal, _ref(input), code=input.code)
+            return await carts.remove_voucher(
+                uow, info.context.principal, _ref(input), code=input.code
+            )
 
         return await _cart_mutation(
-            info, CartRemoveVoucherPayload, operation="cartRemoveVoucher", key=None, request=None, run=run
+            info,
+            CartRemoveVoucherPayload,
+            operation="cartRemoveVoucher",
+            key=None,
+            request=None,
+            run=run,
         )
 
-    @strawberry.mutation(description="After sign-in: keep the anonymous cart (its lines and holds "
-                                      "move into the customer's open cart).")
+    @strawberry.mutation(
+        description="After sign-in: keep the anonymous cart (its lines and holds "
+        "move into the customer's open cart)."
+    )
     async def cart_adopt(self, info: Info, input: CartAdoptInput) -> CartAdoptPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
             return await carts.adopt_cart(uow, info.context.principal, token=input.token)
 
-        return await _cart_mutation(info, CartAdoptPayload, operation="cartAdopt", key=None, request=None, run=run)
+        return await _cart_mutation(
+            info, CartAdoptPayload, operation="cartAdopt", key=None, request=None, run=run
+        )
 
-    @strawberry.mutation(description="Pay and place the order: commits stock, takes the tenders, "
-                                      "consumes vouchers, creates fulfillment orders. Idempotent.")
-    async def checkout_complete(self, info: Info, input: CheckoutCompleteInput) -> CheckoutCompletePayload:
+    @strawberry.mutation(
+        description="Pay and place the order: commits stock, takes the tenders, "
+        "consumes vouchers, creates fulfillment orders. Idempotent."
+    )
+    async def checkout_complete(
+        self, info: Info, input: CheckoutCompleteInput
+    ) -> CheckoutCompletePayload:
         async def body() -> CheckoutCompletePayload:
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
                 placed = await checkout.checkout_cart(
-                    uow, info.context.principal, _ref(input), tenders=_tenders(input.tenders),
-                    email=input.email, phone=input.phone,
+                    uow,
+                    info.context.principal,
+                    _ref(input),
+                    tenders=_tenders(input.tenders),
+                    email=input.email,
+                    phone=input.phone,
                 )
                 return {"orderId": placed.order_id, "number": placed.number}
 
             try:
                 result = await idempotent(
-                    info, operation="checkoutComplete", key=input.idempotency_key,
-                    request=_req(input), execute=execute,
+                    info,
+                    operation="checkoutComplete",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
                 )
             except StockShortfall as exc:
                 return CheckoutCompletePayload(
                     user_errors=user_errors(exc), shortfalls=_shortfalls(exc, "CartLine")
                 )
-            return CheckoutCompletePayload(user_errors=[], order=await _load_order(info, int(result["orderId"])))
+            return CheckoutCompletePayload(
+                user_errors=[], order=await _load_order(info, int(result["orderId"]))
+            )
 
         return await payload_or_errors(CheckoutCompletePayload, body)
 
-    @strawberry.mutation(description="A till sale (carry-out), also one replayed from an "
-                                      "offline terminal: recorded once per (store, clientSaleId).")
-    async def pos_sale_complete(self, info: Info, input: PosSaleCompleteInput) -> PosSaleCompletePayload:
+    @strawberry.mutation(
+        description="A till sale (carry-out), also one replayed from an "
+        "offline terminal: recorded once per (store, clientSaleId)."
+    )
+    async def pos_sale_complete(
+        self, info: Info, input: PosSaleCompleteInput
+    ) -> PosSaleCompletePayload:
         async def body() -> PosSaleCompletePayload:
             ids = await _variant_ids(info, input.lines)
             sale = pos.PosSale(
                 client_sale_id=input.client_sale_id,
-                lines=tuple(pos.SaleLine(v, l.quantity) for v, l in zip(ids, input.lines, strict=True)),
+                lines=tuple(
+                    pos.SaleLine(v, ln.quantity) for v, ln in zip(ids, input.lines, strict=True)
+                ),
                 tenders=_tenders(input.tenders),
-                location_id=decode_id(input.location_id, "Location", field="locationId") if input.location_id else None,
+                location_id=decode_id(input.location_id, "Location", field="locationId")
+                if input.location_id
+                else None,
                 occurred_at=input.occurred_at,
-                customer_id=decode_id(input.customer_id, "Customer", field="customerId") if input.customer_id else None,
+                customer_id=decode_id(input.customer_id, "Customer", field="customerId")
+                if input.customer_id
+                else None,
                 voucher_codes=tuple(input.voucher_codes),
             )
 
@@ -510,28 +627,37 @@ class OrdersMutation:
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
             result = await idempotent(
-                info, operation="posSaleComplete", key=input.idempotency_key,
-                request=_req(input), execute=execute,
+                info,
+                operation="posSaleComplete",
+                key=input.idempotency_key,
+                request=_req(input),
+                execute=execute,
             )
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
             return PosSaleCompletePayload(
-                user_errors=[], order=order, receipt=await order.receipt(info),
+                user_errors=[],
+                order=order,
+                receipt=await order.receipt(info),
                 replayed=bool(result["replayed"]),
             )
 
         return await payload_or_errors(PosSaleCompletePayload, body)
 
-    @strawberry.mutation(description="Cancel an order or some units before they are handed "
-                                      "over: stock released, tenders refunded, vouchers and "
-                                      "points given back. Idempotent.")
+    @strawberry.mutation(
+        description="Cancel an order or some units before they are handed "
+        "over: stock released, tenders refunded, vouchers and "
+        "points given back. Idempotent."
+    )
     async def order_cancel(self, info: Info, input: OrderCancelInput) -> OrderCancelPayload:
         async def body() -> OrderCancelPayload:
             order_id = decode_id(input.order_id, "Order", field="orderId")
             quantities = (
                 {
-                    decode_id(l.order_line_id, "OrderLine", field=f"lines[{i}].orderLineId"): l.quantity
-                    for i, l in enumerate(input.lines)
+                    decode_id(
+                        ln.order_line_id, "OrderLine", field=f"lines[{i}].orderLineId"
+                    ): ln.quantity
+                    for i, ln in enumerate(input.lines)
                 }
                 if input.lines is not None
                 else None
@@ -539,17 +665,25 @@ class OrdersMutation:
 
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
                 done = await cancel.cancel_order(
-                    uow, info.context.principal, order_id=order_id, quantities=quantities,
+                    uow,
+                    info.context.principal,
+                    order_id=order_id,
+                    quantities=quantities,
                     reason=input.reason,
                 )
                 return {"orderId": done.order_id, "refunded": done.refunded}
 
             result = await idempotent(
-                info, operation="orderCancel", key=input.idempotency_key, request=_req(input),
+                info,
+                operation="orderCancel",
+                key=input.idempotency_key,
+                request=_req(input),
                 execute=execute,
             )
             return OrderCancelPayload(
-                user_errors=[], order=await _load_order(info, order_id), refunded=int(result["refunded"])
+                user_errors=[],
+                order=await _load_order(info, order_id),
+                refunded=int(result["refunded"]),
             )
 
         return await payload_or_errors(OrderCancelPayload, body)

@@ -10,7 +10,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.access.types import Channel
-from api.errors import user_errors
 from api.limits import page_size
 from api.orders.types import (
     CartType,
@@ -31,8 +30,10 @@ from fulfillment.services import carts
 
 @strawberry.type
 class OrdersQuery:
-    @strawberry.field(description="A cart by id (owner, its store's staff) or by token (anyone "
-                                  "holding it); null if it does not exist or is not yours.")
+    @strawberry.field(
+        description="A cart by id (owner, its store's staff) or by token (anyone "
+        "holding it); null if it does not exist or is not yours."
+    )
     async def cart(
         self, info: Info, id: relay.GlobalID | None = None, token: str | None = None
     ) -> CartType | None:
@@ -64,9 +65,11 @@ class OrdersQuery:
         order_loader(info).prime(row.id, row)
         return OrderType.from_row(row)
 
-    @strawberry.field(description="Orders, newest first. A customer sees their own (every "
-                                  "channel); store staff their stores' sales or a customer's "
-                                  "orders; admins everything.")
+    @strawberry.field(
+        description="Orders, newest first. A customer sees their own (every "
+        "channel); store staff their stores' sales or a customer's "
+        "orders; admins everything."
+    )
     async def orders(
         self,
         info: Info,
@@ -80,8 +83,12 @@ class OrdersQuery:
         p = info.context.principal
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after, arity=2)
-        customers = (decode_id(customer_id, "Customer", field="customerId"),) if customer_id else None
-        locations = (decode_id(location_id, "Location", field="locationId"),) if location_id else None
+        customers = (
+            (decode_id(customer_id, "Customer", field="customerId"),) if customer_id else None
+        )
+        locations = (
+            (decode_id(location_id, "Location", field="locationId"),) if location_id else None
+        )
         if p.kind is PrincipalKind.CUSTOMER:
             if customers is not None and customers != (p.customer_id,):
                 raise Forbidden("You can see your own orders only.", field="customerId")
@@ -97,17 +104,25 @@ class OrdersQuery:
             locations = (p.client_location_id,)
         else:
             raise Forbidden("Sign in to see orders.", field="customerId")
-        rows = await _list(info, q.OrderFilter(
-            customer_ids=customers,
-            location_ids=locations,
-            channel=channel.value if channel is not None else None,
-            status=Status(status.value) if status is not None else None,
-        ), limit, cursor)
+        rows = await _list(
+            info,
+            q.OrderFilter(
+                customer_ids=customers,
+                location_ids=locations,
+                channel=channel.value if channel is not None else None,
+                status=Status(status.value) if status is not None else None,
+            ),
+            limit,
+            cursor,
+        )
         for r in rows:
             order_loader(info).prime(r.id, r)
         return connection(
-            rows, first=limit, after=after,
-            key=lambda r: [r.placed_at.isoformat(), r.id], node=OrderType.from_row,
+            rows,
+            first=limit,
+            after=after,
+            key=lambda r: [r.placed_at.isoformat(), r.id],
+            node=OrderType.from_row,
         )
 
 

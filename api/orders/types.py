@@ -15,7 +15,11 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.errors import UserError, user_errors
-from api.fulfillment.types import FulfillmentMethod, FulfillmentOrderType, fulfillment_orders_of_order
+from api.fulfillment.types import (
+    FulfillmentMethod,
+    FulfillmentOrderType,
+    fulfillment_orders_of_order,
+)
 from api.inventory.types import LocationType, location_by_id
 from api.loyalty.types import CustomerType, load_customer
 from api.pricing.types import Money, PriceQuoteType, money, percent
@@ -62,8 +66,6 @@ def _cart_lines(info: Info) -> Any:
 
 def _titles(info: Info) -> Any:
     return info.context.loaders.by_key("orders.variant_titles", q.variant_titles)
-
-
 
 
 # -- carts ------------------------------------------------------------------------------------
@@ -115,7 +117,9 @@ class CartLineType:
             ],
         )
 
-    @strawberry.field(description="Units held for this line (0: not held; checkout sources it again).")
+    @strawberry.field(
+        description="Units held for this line (0: not held; checkout sources it again)."
+    )
     def held_quantity(self) -> int:
         return sum(h.quantity for h in self.holds)
 
@@ -407,7 +411,9 @@ class OrderType(relay.Node):
     number: str
     channel: Channel
     status: OrderStatus
-    placed_at: datetime = strawberry.field(description="When it was sold (an offline sale: the till's time).")
+    placed_at: datetime = strawberry.field(
+        description="When it was sold (an offline sale: the till's time)."
+    )
     recorded_at: datetime
     currency: str
     subtotal: Money
@@ -497,7 +503,10 @@ class OrderType(relay.Node):
         rates: dict[Decimal, tuple[int, int]] = {}
         for line in lines:
             net, vat = rates.get(line.vat_rate, (0, 0))
-            rates[line.vat_rate] = (net + line.total.amount - line.vat.amount, vat + line.vat.amount)
+            rates[line.vat_rate] = (
+                net + line.total.amount - line.vat.amount,
+                vat + line.vat.amount,
+            )
         c = self.currency
         return Receipt(
             number=self.number,
@@ -534,3 +543,11 @@ class LineShortfall:
     requested: int
     available: int
     alternatives: list[StockAlternative]
+
+
+async def recent_orders_of_customer(info: Info, customer_id: int) -> list[OrderType]:
+    """For ``Customer.orders``: batched over every customer on the page."""
+    rows = await info.context.loaders.by_key(
+        "orders.recent_by_customer", q.recent_orders_of_customers, default=[]
+    ).load(customer_id)
+    return [OrderType.from_row(r) for r in rows]

@@ -77,7 +77,9 @@ async def cancel_order(
     now = now or datetime.now(UTC)
     if quantities is not None:
         if not quantities:
-            raise ValidationFailed("Name the lines to cancel, or leave lines out for all.", field="lines")
+            raise ValidationFailed(
+                "Name the lines to cancel, or leave lines out for all.", field="lines"
+            )
         if any(q <= 0 for q in quantities.values()):
             raise ValidationFailed("Cancel 1 or more units per line.", field="lines")
     async with uow:
@@ -96,7 +98,9 @@ async def cancel_order(
         lines = {
             r.id: r
             for r in await session.scalars(
-                select(OrderLineRow).where(OrderLineRow.order_id == order_id).order_by(OrderLineRow.id)
+                select(OrderLineRow)
+                .where(OrderLineRow.order_id == order_id)
+                .order_by(OrderLineRow.id)
             )
         }
         if quantities is not None:
@@ -105,12 +109,18 @@ async def cancel_order(
                 raise NotFound("That line is not on this order.", field="lines")
         before = {lid: r.cancelled_quantity for lid, r in lines.items()}
         released = await release_order_lines(
-            uow, order_id=order_id, quantities=quantities, actor=principal.actor, reason=reason or "CANCELLED"
+            uow,
+            order_id=order_id,
+            quantities=quantities,
+            actor=principal.actor,
+            reason=reason or "CANCELLED",
         )
         released = {k: v for k, v in released.items() if v}
         if not released:
             raise ValidationFailed(
-                f"Order {order.number} has nothing left to cancel.", field="lines", code="NOT_CANCELLABLE"
+                f"Order {order.number} has nothing left to cancel.",
+                field="lines",
+                code="NOT_CANCELLABLE",
             )
         goods = sum(unit_share(lines[lid], before[lid], q) for lid, q in released.items())
         for r in lines.values():
@@ -119,7 +129,11 @@ async def cancel_order(
         nothing_to_ship = all(
             r.cancelled_quantity + r.fulfilled_quantity == r.quantity for r in lines.values()
         )
-        shipping = order.shipping - order.shipping_discount if (everything or nothing_to_ship) and not _shipping_refunded(order) else 0
+        shipping = (
+            order.shipping - order.shipping_discount
+            if (everything or nothing_to_ship) and not _shipping_refunded(order)
+            else 0
+        )
         amount = goods + shipping
         order.version += 1
         reference = f"cancel:{order.number}:{order.version}"
@@ -137,7 +151,14 @@ async def cancel_order(
             await session.flush()
         points = 0
         if order.customer_id is not None:
-            points = await _reverse_earned(uow, order, goods=goods, everything=everything, actor=principal.actor, reference=reference)
+            points = await _reverse_earned(
+                uow,
+                order,
+                goods=goods,
+                everything=everything,
+                actor=principal.actor,
+                reference=reference,
+            )
             if amount:
                 await record_spend(
                     uow,
@@ -181,7 +202,9 @@ async def _reverse_earned(
     if order.points_earned <= 0 or order.customer_id is None:
         return 0
     goods_total = order.total - (order.shipping - order.shipping_discount)
-    wanted = None if everything else (order.points_earned * goods // goods_total if goods_total else 0)
+    wanted = (
+        None if everything else (order.points_earned * goods // goods_total if goods_total else 0)
+    )
     if wanted == 0:
         return 0
     try:

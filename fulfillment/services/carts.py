@@ -147,24 +147,26 @@ async def create_cart(
     customer_id: int | None = None,
     currency: str = "RUB",
 ) -> tuple[int, str]:
-    """(id, token) of a new cart in the caller's channel. A signed-in customer gets their open cart back.
-    POS and staff carts belong to a store: the device's, or ``location_id`` for staff."""
+    """(id, token) of a new cart in the caller's channel. A signed-in customer gets their open
+    cart back. POS and staff carts belong to a store: the device's, or ``location_id``."""
     channel = principal.channel.value
     if principal.is_staff and principal.channel is not Channel.POS:
         channel = Channel.STAFF.value  # staff on their own device: an endless-aisle cart
     async with uow:
         session = uow.session
         if principal.kind is PrincipalKind.CUSTOMER:
-            existing = (await session.execute(
-                select(CartRow.id, CartRow.token)
-                .where(
-                    CartRow.customer_id == principal.customer_id,
-                    CartRow.status == CartStatus.OPEN,
-                    CartRow.channel == channel,
+            existing = (
+                await session.execute(
+                    select(CartRow.id, CartRow.token)
+                    .where(
+                        CartRow.customer_id == principal.customer_id,
+                        CartRow.status == CartStatus.OPEN,
+                        CartRow.channel == channel,
+                    )
+                    .order_by(CartRow.id.desc())
+                    .limit(1)
                 )
-                .order_by(CartRow.id.desc())
-                .limit(1)
-            )).one_or_none()
+            ).one_or_none()
             if existing is not None:
                 return int(existing.id), str(existing.token)
             customer_id = principal.customer_id
@@ -233,8 +235,8 @@ async def adopt_cart(
             await uow.commit()
             return int(anon.id)
         existing = {
-            (l.variant_id, l.method, l.pickup_location_id): l
-            for l in await cart_lines(session, target.id)
+            (ln.variant_id, ln.method, ln.pickup_location_id): ln
+            for ln in await cart_lines(session, target.id)
         }
         rehold: list[CartLineRow] = []
         for line in await cart_lines(session, anon.id):
@@ -306,9 +308,9 @@ async def _rehold(
             await holding.release_holds(uow, line.holds, actor=actor)
             line.holds = []
     wants = [
-        holding.Want(l.id, l.variant_id, l.quantity, l.method, l.pickup_location_id)
-        for l in lines
-        if l.method is not FulfillmentMethod.CARRY_OUT
+        holding.Want(ln.id, ln.variant_id, ln.quantity, ln.method, ln.pickup_location_id)
+        for ln in lines
+        if ln.method is not FulfillmentMethod.CARRY_OUT
     ]
     if not wants:
         return {}
@@ -341,22 +343,22 @@ async def add_lines(
         _open(cart)
         errors = [
             e
-            for i, l in enumerate(lines)
-            for e in _check_line(cart, l.method, l.pickup_location_id, l.quantity, f"lines[{i}]")
+            for i, ln in enumerate(lines)
+            for e in _check_line(cart, ln.method, ln.pickup_location_id, ln.quantity, f"lines[{i}]")
         ]
-        variants = await catalog.variants_by_ids(session, [l.variant_id for l in lines])
+        variants = await catalog.variants_by_ids(session, [ln.variant_id for ln in lines])
         errors += [
             NotFound("No such item; scan or search again.", field=f"lines[{i}].variantId")
-            for i, l in enumerate(lines)
-            if l.variant_id not in variants
+            for i, ln in enumerate(lines)
+            if ln.variant_id not in variants
         ]
         if errors:
             raise errors[0] if len(errors) == 1 else MultipleErrors(errors)
-        pickups = {l.pickup_location_id for l in lines if l.pickup_location_id is not None}
+        pickups = {ln.pickup_location_id for ln in lines if ln.pickup_location_id is not None}
         if pickups:
             await _check_pickups(session, pickups)
         existing = await cart_lines(session, cart.id)
-        by_key = {(l.variant_id, l.method, l.pickup_location_id): l for l in existing}
+        by_key = {(ln.variant_id, ln.method, ln.pickup_location_id): ln for ln in existing}
         if len(existing) + len(lines) > MAX_LINES:
             raise ValidationFailed(f"A cart holds at most {MAX_LINES} lines.", field="lines")
         touched: list[CartLineRow] = []
@@ -403,7 +405,7 @@ async def update_lines(
         session = uow.session
         cart = await load_cart(session, principal, ref, lock=True)
         _open(cart)
-        rows = {l.id: l for l in await cart_lines(session, cart.id)}
+        rows = {ln.id: ln for ln in await cart_lines(session, cart.id)}
         errors: list[DomainError] = []
         for i, c in enumerate(changes):
             row = rows.get(c.line_id)
@@ -445,7 +447,7 @@ async def remove_lines(
         session = uow.session
         cart = await load_cart(session, principal, ref, lock=True)
         _open(cart)
-        rows = {l.id: l for l in await cart_lines(session, cart.id)}
+        rows = {ln.id: ln for ln in await cart_lines(session, cart.id)}
         missing = [i for i, lid in enumerate(line_ids) if lid not in rows]
         if missing:
             raise NotFound("No such line in this cart.", field=f"lineIds[{missing[0]}]")
@@ -497,7 +499,9 @@ async def set_shipping(
             clean["country"] = (clean.get("country") or "RU").upper()
             cart.ship_address = clean
             ship_lines = [
-                l for l in await cart_lines(session, cart.id) if l.method is FulfillmentMethod.SHIP
+                ln
+                for ln in await cart_lines(session, cart.id)
+                if ln.method is FulfillmentMethod.SHIP
             ]
             await _rehold(uow, cart, ship_lines, now=now, actor=principal.actor)
         _touch(cart, now)
@@ -611,7 +615,7 @@ async def quote_lines(
 
     quote = await run(0)
     if any(m is FulfillmentMethod.SHIP for _, _, m in lines) and shipping_code:
-        price = shipping_method(shipping_code).price_for(sum(l.total for l in quote.lines))
+        price = shipping_method(shipping_code).price_for(sum(ln.total for ln in quote.lines))
         if price:
             quote = await run(price)
     return quote
@@ -628,7 +632,7 @@ async def quote_cart(
     return await quote_lines(
         session,
         channel=cart.channel,
-        lines=[(l.variant_id, l.quantity, l.method) for l in lines],
+        lines=[(ln.variant_id, ln.quantity, ln.method) for ln in lines],
         location_id=cart.location_id,
         customer_id=cart.customer_id,
         voucher_codes=cart.voucher_codes if voucher_codes is None else voucher_codes,

@@ -29,6 +29,7 @@ from domain.shared.errors import Conflict, DomainError, MultipleErrors, Validati
 from domain.shared.uow import UnitOfWork
 from fulfillment.events import OrderUpdated
 from fulfillment.model import CartStatus, FulfillmentMethod, OrderStatus
+from fulfillment.queries import variant_titles
 from fulfillment.services import carts, holding
 from fulfillment.services.fulfillment_orders import (
     FulfillmentItem,
@@ -111,7 +112,7 @@ def _check_draft(draft: Draft, quote: pricing.Quote) -> None:
     errors: list[DomainError] = []
     if not draft.lines:
         errors.append(ValidationFailed("The cart is empty; add items first.", field="lines"))
-    if any(l.method is FulfillmentMethod.SHIP for l in draft.lines):
+    if any(ln.method is FulfillmentMethod.SHIP for ln in draft.lines):
         if not draft.ship_address:
             errors.append(
                 ValidationFailed("Give a delivery address (cartSetShipping).", field="address")
@@ -146,7 +147,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         quote = await carts.quote_lines(
             session,
             channel=draft.channel,
-            lines=[(l.variant_id, l.quantity, l.method) for l in draft.lines],
+            lines=[(ln.variant_id, ln.quantity, ln.method) for ln in draft.lines],
             location_id=draft.location_id,
             customer_id=draft.customer_id,
             voucher_codes=draft.voucher_codes,
@@ -164,15 +165,17 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
 
         # Stock. Online lines: committed (no oversell). Carry-out: sold (a fact, never refused).
-        online = [l for l in draft.lines if l.method is not FulfillmentMethod.CARRY_OUT]
+        online = [ln for ln in draft.lines if ln.method is not FulfillmentMethod.CARRY_OUT]
         committed = (
             await holding.commit_units(
                 uow,
                 [
-                    holding.Want(l.key, l.variant_id, l.quantity, l.method, l.pickup_location_id)
-                    for l in online
+                    holding.Want(
+                        ln.key, ln.variant_id, ln.quantity, ln.method, ln.pickup_location_id
+                    )
+                    for ln in online
                 ],
-                {l.key: l.holds for l in online},
+                {ln.key: ln.holds for ln in online},
                 ship_to=_ship_to(draft.ship_address),
                 now=now,
                 order_ref=f"order:{number}",
@@ -214,7 +217,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         )
         session.add(order)
         await session.flush()
-        titles = await _titles(session, [l.variant_id for l in draft.lines])
+        titles = await variant_titles(session, [ln.variant_id for ln in draft.lines])
         rows: list[OrderLineRow] = []
         for i, (line, q) in enumerate(zip(draft.lines, quote.lines, strict=True)):
             rows.append(
@@ -223,7 +226,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
                     line_no=i + 1,
                     variant_id=line.variant_id,
                     sku=q.sku,
-                    title=titles.get(line.variant_id, q.sku),
+                    title=titles.get(line.variant_id, ("", q.sku))[1],
                     quantity=line.quantity,
                     method=line.method,
                     pickup_location_id=line.pickup_location_id,
@@ -251,7 +254,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
         session.add_all(rows)
         await session.flush()
-        line_id = {l.key: r.id for l, r in zip(draft.lines, rows, strict=True)}
+        line_id = {ln.key: r.id for ln, r in zip(draft.lines, rows, strict=True)}
 
         await take_tenders(uow, order=order, planned=planned, actor=draft.actor)
         uow.record(
@@ -272,7 +275,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         for key, parts in committed.parts.items():
             items += [FulfillmentItem(line_id[key], alloc, hold_id) for alloc, hold_id in parts]
         # Fixed variant order, as for commitments: two tills never wait on each other in a cycle.
-        for line in sorted(draft.lines, key=lambda l: (l.variant_id, l.key)):
+        for line in sorted(draft.lines, key=lambda ln: (ln.variant_id, ln.key)):
             if line.method is not FulfillmentMethod.CARRY_OUT:
                 continue
             assert draft.location_id is not None
@@ -308,7 +311,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         )
 
         if draft.customer_id is not None:
-            categories = await _categories(session, [l.variant_id for l in draft.lines])
+            categories = await _categories(session, [ln.variant_id for ln in draft.lines])
             earned = await earn_points(
                 uow,
                 draft.customer_id,
@@ -333,18 +336,6 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         await refresh_order_status(uow, order.id)  # an all carry-out sale is complete at once
         await uow.commit()
     return Placed(order.id, number)
-
-
-async def _titles(session: Any, variant_ids: Sequence[int]) -> dict[int, str]:
-    rows = await session.execute(
-        text(
-            "SELECT v.id, coalesce(nullif(p.title, '') || CASE WHEN v.title <> '' AND v.title <> v.sku "
-            "THEN ' ' || v.title ELSE '' END, v.title) FROM variants v JOIN products p ON p.id = v.product_id "
-            "WHERE v.id = ANY(:ids)"
-        ),
-        {"ids": list(set(variant_ids))},
-    )
-    return {int(r[0]): str(r[1]) for r in rows}
 
 
 async def _categories(session: Any, variant_ids: Sequence[int]) -> dict[int, str]:
@@ -389,9 +380,14 @@ async def checkout_cart(
             channel=cart.channel,
             lines=tuple(
                 DraftLine(
-                    l.id, l.variant_id, l.quantity, l.method, l.pickup_location_id, tuple(l.holds)
+                    ln.id,
+                    ln.variant_id,
+                    ln.quantity,
+                    ln.method,
+                    ln.pickup_location_id,
+                    tuple(ln.holds),
                 )
-                for l in lines
+                for ln in lines
             ),
             tenders=tuple(tenders),
             actor=principal.actor,

@@ -80,7 +80,7 @@ async def complete_sale(
         )
     if not sale.lines or len(sale.lines) > MAX_LINES:
         raise ValidationFailed(f"A sale has 1 to {MAX_LINES} lines.", field="lines")
-    bad = [i for i, l in enumerate(sale.lines) if not 1 <= l.quantity <= 999]
+    bad = [i for i, ln in enumerate(sale.lines) if not 1 <= ln.quantity <= 999]
     if bad:
         raise ValidationFailed("Quantity must be 1 to 999.", field=f"lines[{bad[0]}].quantity")
     occurred = sale.occurred_at
@@ -109,8 +109,8 @@ async def complete_sale(
             Draft(
                 channel=Channel.POS.value,
                 lines=tuple(
-                    DraftLine(i, l.variant_id, l.quantity, FulfillmentMethod.CARRY_OUT)
-                    for i, l in enumerate(sale.lines)
+                    DraftLine(i, ln.variant_id, ln.quantity, FulfillmentMethod.CARRY_OUT)
+                    for i, ln in enumerate(sale.lines)
                 ),
                 tenders=sale.tenders,
                 actor=principal.actor,

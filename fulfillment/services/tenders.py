@@ -84,7 +84,8 @@ def plan_tenders(
                 if amount is not None and amount != points_value_minor(pts):
                     errors.append(
                         ValidationFailed(
-                            f"{pts} points pay {_rub(points_value_minor(pts))}, not {_rub(amount)}.",
+                            f"{pts} points pay {_rub(points_value_minor(pts))}, "
+                            f"not {_rub(amount)}.",
                             field=f"{f}.amount",
                         )
                     )
@@ -137,10 +138,14 @@ def plan_tenders(
         known = total
     if known != total:
         if known < total:
-            msg = f"The tenders cover {_rub(known)} of {_rub(total)}; add {_rub(total - known)} with another tender."
+            msg = (
+                f"The tenders cover {_rub(known)} of {_rub(total)}; "
+                f"add {_rub(total - known)} with another tender."
+            )
         else:
             msg = (
-                f"The tenders exceed the total of {_rub(total)} by {_rub(known - total)}; for cash, "
+                f"The tenders exceed the total of {_rub(total)} by {_rub(known - total)}; "
+                "for cash, "
                 "put what was handed over in `tendered` and the change is worked out."
             )
         raise TenderMismatch(msg, field="tenders")
@@ -151,7 +156,8 @@ def plan_tenders(
         if r.kind is TenderKind.CASH and r.tendered is not None:
             if r.tendered < amount:
                 raise ValidationFailed(
-                    f"Cash handed over ({_rub(r.tendered)}) is less than the amount ({_rub(amount)}).",
+                    f"Cash handed over ({_rub(r.tendered)}) is less than the amount "
+                    f"({_rub(amount)}).",
                     field=f"tenders[{i}].tendered",
                 )
             tendered = r.tendered

@@ -43,12 +43,33 @@ CATALOG: dict[str, tuple[str, str, int]] = {
 }
 
 LOCATIONS: dict[str, dict[str, Any]] = {
-    "WH": dict(name="Central warehouse", kind=LocationKind.WAREHOUSE, latitude=55.60,
-               longitude=37.60, ships=True, priority=10),
-    "S01": dict(name="Store Tverskaya", kind=LocationKind.STORE, latitude=55.765,
-                longitude=37.605, ships=True, offers_pickup=True, sells_in_store=True, priority=50),
-    "S02": dict(name="Store Arbat", kind=LocationKind.STORE, latitude=55.750, longitude=37.590,
-                offers_pickup=True, sells_in_store=True, priority=60),
+    "WH": dict(
+        name="Central warehouse",
+        kind=LocationKind.WAREHOUSE,
+        latitude=55.60,
+        longitude=37.60,
+        ships=True,
+        priority=10,
+    ),
+    "S01": dict(
+        name="Store Tverskaya",
+        kind=LocationKind.STORE,
+        latitude=55.765,
+        longitude=37.605,
+        ships=True,
+        offers_pickup=True,
+        sells_in_store=True,
+        priority=50,
+    ),
+    "S02": dict(
+        name="Store Arbat",
+        kind=LocationKind.STORE,
+        latitude=55.750,
+        longitude=37.590,
+        offers_pickup=True,
+        sells_in_store=True,
+        priority=60,
+    ),
 }
 
 ADDRESS = {
@@ -72,8 +93,10 @@ class World:
     web_key: str = ""
     app_key: str = ""
 
-    def principal(self, channel: str = "WEB", *, customer_id: int | None = None, store: str | None = None) -> Principal:
-        """A service-level caller: a shopper (WEB/APP), a POS terminal or staff device at ``store``."""
+    def principal(
+        self, channel: str = "WEB", *, customer_id: int | None = None, store: str | None = None
+    ) -> Principal:
+        """A service-level caller: a shopper (WEB/APP), or a POS / staff device at ``store``."""
         return Principal(
             kind=PrincipalKind.CUSTOMER if customer_id else PrincipalKind.ANONYMOUS,
             role=Role.CUSTOMER if customer_id else Role.ANONYMOUS,
@@ -115,7 +138,8 @@ async def make_world(
             product = await one(
                 "INSERT INTO products (slug, title, description, brand_id, category_id, "
                 "product_type_id, attributes, media, status, published_online, published_in_store, "
-                "keywords) VALUES (:slug, :title, '', :b, :c, :t, '{}', '[]', 'ACTIVE', true, true, '')",
+                "keywords) VALUES (:slug, :title, '', :b, :c, :t, '{}', '[]', 'ACTIVE', true, true, "
+                "'')",
                 slug=f"{sku.lower()}-{n}",
                 title=title,
                 b=brand,
@@ -154,16 +178,23 @@ async def make_world(
     if keys:
         for code in ("S01", "S02"):
             issued = await access.create_api_key(
-                runtime.uow(), actor="test", name=f"POS {code}", channel=Channel.POS,
+                runtime.uow(),
+                actor="test",
+                name=f"POS {code}",
+                channel=Channel.POS,
                 location_id=locations[code],
             )
             world.pos_keys[code] = issued.key
-        world.web_key = (await access.create_api_key(
-            runtime.uow(), actor="test", name="web", channel=Channel.WEB, location_id=None
-        )).key
-        world.app_key = (await access.create_api_key(
-            runtime.uow(), actor="test", name="app", channel=Channel.APP, location_id=None
-        )).key
+        world.web_key = (
+            await access.create_api_key(
+                runtime.uow(), actor="test", name="web", channel=Channel.WEB, location_id=None
+            )
+        ).key
+        world.app_key = (
+            await access.create_api_key(
+                runtime.uow(), actor="test", name="app", channel=Channel.APP, location_id=None
+            )
+        ).key
     return world
 
 
@@ -200,7 +231,9 @@ async def build_cart(
         new.append(carts.NewLine(world.variants[sku], qty, method, pickup))
     await carts.add_lines(runtime.uow(), principal, ref, new)
     if any(n.method is FulfillmentMethod.SHIP for n in new):
-        await carts.set_shipping(runtime.uow(), principal, ref, address=dict(ADDRESS), method=shipping_method)
+        await carts.set_shipping(
+            runtime.uow(), principal, ref, address=dict(ADDRESS), method=shipping_method
+        )
     for code in vouchers:
         await carts.apply_voucher(runtime.uow(), principal, ref, code=code)
     return principal, ref
@@ -226,7 +259,12 @@ async def place_order(
 ) -> Placed:
     """Cart -> holds -> checkout through the services; card for the total by default."""
     principal, ref = await build_cart(
-        runtime, world, lines=lines, channel=channel, customer_id=customer_id, store=store,
+        runtime,
+        world,
+        lines=lines,
+        channel=channel,
+        customer_id=customer_id,
+        store=store,
         vouchers=vouchers,
     )
     if tenders is None:
@@ -280,7 +318,11 @@ async def scalar(runtime: Runtime, sql: str, **params: Any) -> Any:
 
 
 async def make_voucher(
-    runtime: Runtime, code: str = "SAVE500", *, amount: int = 50_000, threshold: int = 100_000,
+    runtime: Runtime,
+    code: str = "SAVE500",
+    *,
+    amount: int = 50_000,
+    threshold: int = 100_000,
     limit: int | None = 10,
 ) -> str:
     """A voucher-only "spend threshold, get amount off" promotion and its code."""
@@ -291,12 +333,17 @@ async def make_voucher(
         runtime.uow(),
         actor="test",
         promotion=pricing.Promotion(
-            id=0, name=f"Code -{amount // 100}", kind=pricing.PromotionKind.SPEND_GET_OFF,
-            amount=amount, threshold=threshold, voucher_only=True,
+            id=0,
+            name=f"Code -{amount // 100}",
+            kind=pricing.PromotionKind.SPEND_GET_OFF,
+            amount=amount,
+            threshold=threshold,
+            voucher_only=True,
         ),
     )
     await promotions.create_voucher(
-        runtime.uow(), actor="test",
+        runtime.uow(),
+        actor="test",
         voucher=pricing.Voucher(code=code, promotion_id=pid, usage_limit=limit),
     )
     return code.upper()
@@ -312,21 +359,51 @@ async def give_store_credit(runtime: Runtime, customer_id: int, amount: int) -> 
     from fulfillment.services import store_credit
 
     await store_credit.issue(
-        runtime.uow(), customer_id=customer_id, amount=amount, reference=f"test-{next(_seq)}", actor="test"
+        runtime.uow(),
+        customer_id=customer_id,
+        amount=amount,
+        reference=f"test-{next(_seq)}",
+        actor="test",
     )
 
 
-async def counters(runtime: Runtime, world: World, customer_id: int | None, code: str | None) -> dict[str, Any]:
+async def counters(
+    runtime: Runtime, world: World, customer_id: int | None, code: str | None
+) -> dict[str, Any]:
     """Everything an order moves: stock levels, voucher uses, points and store credit."""
     async with runtime.engine.connect() as conn:
-        levels = (await conn.execute(text(
-            "SELECT variant_id, location_id, on_hand, committed, reserved FROM stock_levels ORDER BY 1, 2"
-        ))).all()
-        used = await conn.scalar(text("SELECT used FROM vouchers WHERE code = :c"), {"c": code}) if code else None
-        points = await conn.scalar(
-            text("SELECT balance FROM loyalty_accounts WHERE customer_id = :c"), {"c": customer_id}
-        ) if customer_id else None
-        credit = await conn.scalar(
-            text("SELECT balance FROM store_credit_accounts WHERE customer_id = :c"), {"c": customer_id}
-        ) if customer_id else None
-    return {"levels": [tuple(r) for r in levels], "voucher_used": used, "points": points, "store_credit": credit}
+        levels = (
+            await conn.execute(
+                text(
+                    "SELECT variant_id, location_id, on_hand, committed, reserved "
+                    "FROM stock_levels ORDER BY 1, 2"
+                )
+            )
+        ).all()
+        used = (
+            await conn.scalar(text("SELECT used FROM vouchers WHERE code = :c"), {"c": code})
+            if code
+            else None
+        )
+        points = (
+            await conn.scalar(
+                text("SELECT balance FROM loyalty_accounts WHERE customer_id = :c"),
+                {"c": customer_id},
+            )
+            if customer_id
+            else None
+        )
+        credit = (
+            await conn.scalar(
+                text("SELECT balance FROM store_credit_accounts WHERE customer_id = :c"),
+                {"c": customer_id},
+            )
+            if customer_id
+            else None
+        )
+    return {
+        "levels": [tuple(r) for r in levels],
+        "voucher_used": used,
+        "points": points,
+        "store_credit": credit,
+    }

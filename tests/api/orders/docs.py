@@ -10,17 +10,17 @@ CART_FIELDS = """
 CART_CREATE = """
 mutation($input: CartCreateInput!) { cartCreate(input: $input) {
   userErrors { code field message } cart { %s } } }
-""" % CART_FIELDS
+""".replace("%s", CART_FIELDS)
 
 LINES_ADD = """
 mutation($input: CartLinesAddInput!) { cartLinesAdd(input: $input) {
   userErrors { code field message } cart { %s } } }
-""" % CART_FIELDS
+""".replace("%s", CART_FIELDS)
 
 SET_SHIPPING = """
 mutation($input: CartSetShippingInput!) { cartSetShipping(input: $input) {
   userErrors { code field message } cart { %s } } }
-""" % CART_FIELDS
+""".replace("%s", CART_FIELDS)
 
 ATTACH = """
 mutation($input: CartAttachCustomerInput!) { cartAttachCustomer(input: $input) {
@@ -42,7 +42,7 @@ mutation($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) {
   userErrors { code field message }
   shortfalls { lineId requested available alternatives { location { code } method available } }
   order { %s } } }
-""" % ORDER_FIELDS
+""".replace("%s", ORDER_FIELDS)
 
 POS_SALE = """
 mutation($input: PosSaleCompleteInput!) { posSaleComplete(input: $input) {
@@ -50,18 +50,19 @@ mutation($input: PosSaleCompleteInput!) { posSaleComplete(input: $input) {
   order { id number needsRecount }
   receipt { number lines { sku quantity total { amount } }
             taxes { rate net { amount } vat { amount } }
-            total { amount } tenders { kind amount { amount } tendered { amount } change { amount } }
+            total { amount }
+            tenders { kind amount { amount } tendered { amount } change { amount } }
             change { amount } } } }
 """
 
 CANCEL = """
 mutation($input: OrderCancelInput!) { orderCancel(input: $input) {
   userErrors { code field message } refunded order { %s } } }
-""" % ORDER_FIELDS
+""".replace("%s", ORDER_FIELDS)
 
 ORDER = """
 query($id: ID, $number: String) { order(id: $id, number: $number) { %s } }
-""" % ORDER_FIELDS
+""".replace("%s", ORDER_FIELDS)
 
 ORDERS = """
 query($customerId: ID, $locationId: ID, $first: Int, $after: String) {

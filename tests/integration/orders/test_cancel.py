@@ -58,7 +58,9 @@ async def test_cancelling_the_whole_order_restores_stock_voucher_points_and_stor
     during = await counters(runtime, world, customer, code)
     assert during["voucher_used"] == 1
     assert during["store_credit"] == 100_000
-    earned = await scalar(runtime, "SELECT points_earned FROM orders WHERE id = :i", i=placed.order_id)
+    earned = await scalar(
+        runtime, "SELECT points_earned FROM orders WHERE id = :i", i=placed.order_id
+    )
     assert earned > 0
     assert during["points"] == 1_000 - 500 + earned
 
@@ -67,8 +69,16 @@ async def test_cancelling_the_whole_order_restores_stock_voucher_points_and_stor
     )
     assert result.order_cancelled and result.refunded == total
     assert await counters(runtime, world, customer, code) == before
-    assert await scalar(runtime, "SELECT status::text FROM orders WHERE id = :i", i=placed.order_id) == "CANCELLED"
-    assert await scalar(runtime, "SELECT sum(amount) FROM order_refunds WHERE order_id = :i", i=placed.order_id) == total
+    assert (
+        await scalar(runtime, "SELECT status::text FROM orders WHERE id = :i", i=placed.order_id)
+        == "CANCELLED"
+    )
+    assert (
+        await scalar(
+            runtime, "SELECT sum(amount) FROM order_refunds WHERE order_id = :i", i=placed.order_id
+        )
+        == total
+    )
 
 
 async def test_cancelling_in_two_steps_ends_exactly_where_one_step_would(runtime: Runtime) -> None:
@@ -76,9 +86,15 @@ async def test_cancelling_in_two_steps_ends_exactly_where_one_step_would(runtime
     customer = await enrol_customer(runtime)
     before = await counters(runtime, world, customer, None)
     placed = await place_order(runtime, world, lines=[("HP-200", 3, "SHIP")], customer_id=customer)
-    line = await scalar(runtime, "SELECT id FROM order_lines WHERE order_id = :i", i=placed.order_id)
+    line = await scalar(
+        runtime, "SELECT id FROM order_lines WHERE order_id = :i", i=placed.order_id
+    )
     first = await cancel.cancel_order(
-        runtime.uow(), _admin(world), order_id=placed.order_id, quantities={line: 1}, reason="CUSTOMER"
+        runtime.uow(),
+        _admin(world),
+        order_id=placed.order_id,
+        quantities={line: 1},
+        reason="CUSTOMER",
     )
     assert not first.order_cancelled and first.quantities == {line: 1}
     assert await scalar(runtime, "SELECT committed FROM stock_levels") == 2
