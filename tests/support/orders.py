@@ -138,8 +138,8 @@ async def make_world(
             product = await one(
                 "INSERT INTO products (slug, title, description, brand_id, category_id, "
                 "product_type_id, attributes, media, status, published_online, published_in_store, "
-                "keywords) VALUES (:slug, :title, '', :b, :c, :t, '{}', '[]', 'ACTIVE', true, true, "
-                "'')",
+                "keywords) VALUES (:slug, :title, '', :b, :c, :t, '{}', '[]', 'ACTIVE', true, "
+                "true, '')",
                 slug=f"{sku.lower()}-{n}",
                 title=title,
                 b=brand,
