@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
+from api.returns.mutations import ReturnsMutationFields
+from api.returns.queries import ReturnsQueryFields
+
 
 @strawberry.type
-class ReturnsQuery:
+class ReturnsQuery(ReturnsQueryFields):
     pass
 
 
 @strawberry.type
-class ReturnsMutation:
+class ReturnsMutation(ReturnsMutationFields):
     pass
 
 
