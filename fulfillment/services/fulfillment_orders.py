@@ -16,7 +16,9 @@ its units (owner ``order:<number>``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +65,21 @@ class PickupCodeInvalid(ValidationFailed):
 
 class FulfillmentOrderNotFound(NotFound):
     code = "NOT_FOUND"
+
+
+#: Set by ``only_fulfillment_order``: release_order_lines called further down (e.g. through
+#: the cancel service, whose signature knows nothing of fulfillment orders) then cancels units
+#: of that fulfillment order only - an expired pickup, the unplaceable part of a rejection.
+_ONLY_FO: contextvars.ContextVar[int | None] = contextvars.ContextVar("only_fo", default=None)
+
+
+@contextlib.contextmanager
+def only_fulfillment_order(fulfillment_order_id: int) -> Iterator[None]:
+    token = _ONLY_FO.set(fulfillment_order_id)
+    try:
+        yield
+    finally:
+        _ONLY_FO.reset(token)
 
 
 def order_owner(number: str) -> str:
@@ -308,6 +325,8 @@ async def release_order_lines(
     has fewer cancellable units than asked. ``fulfillment_order_id`` limits the cancellation
     to that fulfillment order (an expired pickup). The caller refreshes the order status
     (``refresh_order_status``) and refunds. Returns order_line_id -> units cancelled."""
+    if fulfillment_order_id is None:
+        fulfillment_order_id = _ONLY_FO.get()
     async with uow:
         session = uow.session
         order = await lock_order(session, order_id)

@@ -4,10 +4,10 @@ Reject (OPEN or IN_PROGRESS): the units still needed are routed again with the r
 location - and every location that already rejected this order - excluded as a source, and
 committed at the new location(s) in the same transaction; new fulfillment orders are created
 and the rejected one points at the first of them (``replaced_by_id``). Units nobody has are
-cancelled through the cancel seam below so the customer is refunded. The rejected location's
-commitment is released, so its stock figures show the units as available again.
+cancelled through the cancel service (engineer A's) so the customer is refunded. The rejected
+location's commitment is released, so its stock figures show the units as available again.
 
-Pickup deadline: a READY_FOR_PICKUP order past its deadline is cancelled through the same seam:
+Pickup deadline: a READY_FOR_PICKUP order past its deadline is cancelled the same way:
 its units are released at the store (available again) and the customer refunded.
 """
 
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from domain.access.model import Principal, PrincipalKind, Role
 from domain.shared.errors import ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment.model import FulfillmentStatus
@@ -27,9 +28,9 @@ from fulfillment.services.fulfillment_orders import (
     FulfillmentItem,
     create_fulfillment_orders,
     lines_of,
+    only_fulfillment_order,
     order_owner,
     refresh_order_status,
-    release_order_lines,
 )
 from fulfillment.services.fulfillment_work import (
     MayAct,
@@ -48,6 +49,18 @@ from inventory.services import holds
 PLAN_ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class _Acting(Principal):
+    """Whoever triggers a cancellation here (the staff member who rejected, the sweeper),
+    with back-office reach so the cancel service accepts it, and their own audit name."""
+
+    name: str = "system"
+
+    @property
+    def actor(self) -> str:
+        return self.name
+
+
 async def cancel_units(
     uow: UnitOfWork,
     *,
@@ -57,19 +70,18 @@ async def cancel_units(
     actor: str,
     reason: str,
 ) -> dict[int, int]:
-    """SEAM (engineer A's cancel service): cancel these units of one fulfillment order and
-    refund the customer. Until ``fulfillment.services.cancel`` offers a call that takes a
-    fulfillment order, this releases the units and refreshes the order status only."""
-    done = await release_order_lines(
-        uow,
-        order_id=order_id,
-        quantities=quantities,
-        actor=actor,
-        reason=reason,
-        fulfillment_order_id=fulfillment_order_id,
-    )
-    await refresh_order_status(uow, order_id)
-    return done
+    """Cancel these units of one fulfillment order through engineer A's cancel service, so the
+    customer is refunded (their share of the tenders, points, store credit) and the order
+    status follows. The cancel service knows nothing of fulfillment orders: the units are
+    taken from this one only (``only_fulfillment_order``)."""
+    from fulfillment.services.cancel import cancel_order
+
+    acting = _Acting(kind=PrincipalKind.STAFF, role=Role.ADMIN, name=actor)
+    with only_fulfillment_order(fulfillment_order_id):
+        done = await cancel_order(
+            uow, acting, order_id=order_id, quantities=dict(quantities), reason=reason
+        )
+    return dict(done.quantities)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from api.runtime import Runtime
-from fulfillment.model import FulfillmentMethod, OrderStatus
+from fulfillment.model import FulfillmentMethod, OrderStatus, TenderKind
 from fulfillment.services import routing
 from fulfillment.services.fulfillment_orders import (
     FulfillmentItem,
@@ -19,7 +19,7 @@ from fulfillment.services.fulfillment_orders import (
     order_owner,
 )
 from fulfillment.sourcing import RouteLine, RouteRequest
-from fulfillment.tables import FulfillmentOrderRow, OrderLineRow, OrderRow
+from fulfillment.tables import FulfillmentOrderRow, OrderLineRow, OrderRow, TenderRow
 from inventory.services import commit_direct, receive_stock
 
 _numbers = count(1)
@@ -49,8 +49,10 @@ async def place_order(
     *,
     ship_to: tuple[float, float] | None = None,
     customer_id: int | None = None,
+    unit_price: int = 0,
 ) -> Placed:
-    """``lines``: (variant id, quantity, method, pickup store). Every line must be servable."""
+    """``lines``: (variant id, quantity, method, pickup store). Every line must be servable.
+    With ``unit_price`` every line costs that per unit and the order is paid by one card."""
     number = f"T-{next(_numbers):06d}"
     now = datetime.now(UTC)
     uow = runtime.uow()
@@ -62,8 +64,8 @@ async def place_order(
             status=OrderStatus.PLACED,
             customer_id=customer_id,
             currency="RUB",
-            subtotal=0,
-            total=0,
+            subtotal=unit_price * sum(q for _, q, _, _ in lines),
+            total=unit_price * sum(q for _, q, _, _ in lines),
             price_snapshot={},
             sourcing={},
             ship_address=(
@@ -83,6 +85,9 @@ async def place_order(
                 quantity=qty,
                 method=method,
                 pickup_location_id=store,
+                unit_price=unit_price,
+                subtotal=unit_price * qty,
+                total=unit_price * qty,
                 tax_rate_bp=2000,
                 discounts=[],
                 cancelled_quantity=0,
@@ -91,6 +96,8 @@ async def place_order(
             )
             s.add(row)
             rows.append(row)
+        if order.total:
+            s.add(TenderRow(order_id=order.id, kind=TenderKind.CARD, amount=order.total))
         await s.flush()
         decision = await routing.plan(
             s,
@@ -179,3 +186,16 @@ async def events(runtime: Runtime, topic: str) -> list[dict[str, Any]]:
             text("SELECT payload FROM outbox_events WHERE topic = :t ORDER BY id"), {"t": topic}
         )
         return [r[0] for r in rows]
+
+
+async def refunds_of(runtime: Runtime, order_id: int) -> list[tuple[str, str, int]]:
+    """(kind, reason, amount) of every refund row of the order."""
+    async with runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT kind::text, reason::text, amount FROM order_refunds "
+                "WHERE order_id = :o ORDER BY id"
+            ),
+            {"o": order_id},
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]

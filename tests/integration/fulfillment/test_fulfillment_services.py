@@ -32,6 +32,7 @@ from tests.integration.fulfillment.support import (
     fos_of,
     order_state,
     place_order,
+    refunds_of,
     stock,
 )
 from tests.integration.inventory.support import figures, level, make_variants, snapshot
@@ -410,3 +411,44 @@ async def test_fulfillment_sweep_cli_releases_uncollected_pickups(runtime, world
     assert "Released 1 uncollected pickup(s) past their deadline." in out.stdout
     assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=3)
     assert (await fo_row(runtime, fo_id)).status is FS.CANCELLED
+
+
+async def test_expired_pickup_and_unplaceable_reject_refund_the_customer(runtime, world):
+    w = world
+    await stock(runtime, w["tv"], w["s1"], 2)
+    await stock(runtime, w["phone"], w["s2"], 1)
+    placed = await place_order(
+        runtime,
+        [(w["tv"], 2, M.PICKUP, w["s1"]), (w["phone"], 1, M.SHIP, None)],
+        ship_to=ADDRESS,
+        unit_price=150_00,
+    )
+    fos = {f.method: f.id for f in await fos_of(runtime, placed.order_id)}
+    await work.mark_ready(runtime.uow(), fulfillment_order_id=fos[M.PICKUP], actor="t")
+    deadline = (await fo_row(runtime, fos[M.PICKUP])).pickup_deadline
+    assert deadline is not None
+    assert await rerouting.sweep_pickup_deadlines(runtime.uow, now=deadline) == 1
+    assert await refunds_of(runtime, placed.order_id) == [("CARD", "CANCELLATION", 300_00)]
+    assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=2)
+    # the phone's store rejects and nobody else has one: cancelled and refunded too
+    result = await rerouting.reject(
+        runtime.uow(), fulfillment_order_id=fos[M.SHIP], reason="lost", actor="staff:7"
+    )
+    assert result == rerouting.Rejected((), {placed.line_ids[1]: 1})
+    assert await refunds_of(runtime, placed.order_id) == [
+        ("CARD", "CANCELLATION", 300_00),
+        ("CARD", "CANCELLATION", 150_00),
+    ]
+    assert await level(runtime, w["phone"], w["s2"]) == figures(on_hand=1)
+    assert await order_state(runtime, placed.order_id) == {
+        "status": "CANCELLED",
+        "lines": [(placed.line_ids[0], 2, 0), (placed.line_ids[1], 1, 0)],
+    }
+    async with runtime.engine.connect() as conn:
+        actors = (
+            (await conn.execute(text("SELECT actor FROM order_refunds ORDER BY id")))
+            .scalars()
+            .all()
+        )
+    assert actors == ["system", "staff:7"]
+    await books_straight(runtime)
