@@ -159,11 +159,14 @@ async def refund(
     reference: str,
     actor: str,
     to_store_credit: bool = False,
+    store_credit_customer_id: int | None = None,
 ) -> list[RefundLine]:
     """Refund ``amount`` (minor units) of order ``order_id`` (see the module docstring for the
     tender order). ``reference`` names the document (``cancel:<id>``, ``return:<id>``); a
     replay with the same reference returns the rows already written and changes nothing.
-    An amount of 0 writes nothing."""
+    An amount of 0 writes nothing. ``store_credit_customer_id`` names whose store credit
+    receives a ``to_store_credit`` refund when the order has no customer (an exchange at a
+    till for an anonymous sale, with the customer looked up there)."""
     reference = reference.strip()
     if not reference or len(reference) > 200:
         raise ValidationFailed(
@@ -205,16 +208,19 @@ async def refund(
         shares = split_refund(
             [TenderBalance(t.id, t.kind, t.amount, t.refunded, t.points) for t in tenders], amount
         )
-        needs_customer = to_store_credit or any(
+        credit_to = order.customer_id or store_credit_customer_id
+        needs_customer = any(
             s.tender.kind in (TenderKind.POINTS, TenderKind.STORE_CREDIT) for s in shares
         )
-        if needs_customer and order.customer_id is None:
+        if (needs_customer and order.customer_id is None) or (to_store_credit and not credit_to):
             raise ValidationFailed(
                 f"Order {order.number} has no customer, so nothing can go to store credit or "
                 "points. Refund to the original tender instead.",
                 field="toStoreCredit",
             )
-        lines = await _apply(uow, order, shares, reason, reference, actor, to_store_credit)
+        lines = await _apply(
+            uow, order, shares, reason, reference, actor, to_store_credit, credit_to
+        )
         uow.record(
             OrderUpdated(
                 order_id=order.id,
@@ -240,6 +246,7 @@ async def _apply(
     reference: str,
     actor: str,
     to_store_credit: bool,
+    credit_to: int | None,
 ) -> list[RefundLine]:
     session = uow.session
     lines: list[RefundLine] = []
@@ -285,10 +292,10 @@ async def _apply(
         )
         lines.append(RefundLine(tender.id, kind, share.amount, share.points))
     if to_credit:
-        assert order.customer_id is not None
+        assert credit_to is not None
         await store_credit.issue(
             uow,
-            customer_id=order.customer_id,
+            customer_id=credit_to,
             amount=to_credit,
             reference=f"refund:{order.number}:{reference}",
             actor=actor,

@@ -192,15 +192,32 @@ async def settle(
     actor: str,
     now: datetime,
     to_store_credit: bool | None = None,
+    store_credit_up_to: int | None = None,
+    credit_customer_id: int | None = None,
 ) -> list[refunds.RefundLine]:
     """Pay ``refund_plan`` (goods + delivery) to the tenders or store credit, take back the
-    points earned on it, count the spend back, and book it on the return and its lines."""
+    points earned on it, count the spend back, and book it on the return and its lines.
+    ``store_credit_up_to`` (an exchange): that much goes to store credit first (to pay the new
+    goods), the rest to the tenders."""
     session = uow.session
     amount = refund_plan.goods + refund_plan.shipping
-    paid = await refunds.refund(
+    credit = 0 if store_credit_up_to is None else min(store_credit_up_to, amount)
+    paid: list[refunds.RefundLine] = []
+    if credit:
+        paid += await refunds.refund(
+            uow,
+            order_id=order.id,
+            amount=credit,
+            reason=RefundReason.EXCHANGE,
+            reference=f"{reference}:exchange",
+            actor=actor,
+            to_store_credit=True,
+            store_credit_customer_id=credit_customer_id,
+        )
+    paid += await refunds.refund(
         uow,
         order_id=order.id,
-        amount=amount,
+        amount=amount - credit,
         reason=reason,
         reference=reference,
         actor=actor,

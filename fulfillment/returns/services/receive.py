@@ -93,6 +93,24 @@ async def receive_return(
     lines: Sequence[ReceiveLine],
     now: datetime | None = None,
 ) -> int:
+    return (
+        await receive(
+            uow, principal, return_id=return_id, location_id=location_id, lines=lines, now=now
+        )
+    ).id
+
+
+async def receive(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    return_id: int,
+    location_id: int,
+    lines: Sequence[ReceiveLine],
+    now: datetime | None = None,
+    store_credit_up_to: int | None = None,
+    credit_customer_id: int | None = None,
+) -> ReturnRow:
     """The goods of a REQUESTED return arrive at ``location_id`` (any store or warehouse the
     staff member may act at). Per line: RESTOCK puts the units on the shelf there (on_hand +,
     a RETURN movement), DAMAGED and QUALITY_CONTROL into those buckets. Then the refund is paid
@@ -146,12 +164,14 @@ async def receive_return(
             reason=RefundReason.RETURN,
             actor=principal.actor,
             now=now,
+            store_credit_up_to=store_credit_up_to,
+            credit_customer_id=credit_customer_id,
         )
         _close(ret, location_id, principal.actor, now)
         record_changed(uow, order, ret)
         await session.flush()
         await uow.commit()
-    return ret.id
+    return ret
 
 
 async def _stock_in(
