@@ -12,12 +12,17 @@ from strawberry.types import Info
 from api.auth import allow
 from api.errors import UserError, payload_or_errors
 from api.mutations import idempotent
+from api.orders.mutations import TenderInput
+from api.orders.types import OrderType, order_loader
+from api.pricing.types import Money, money
 from api.relay import decode_id
 from api.returns.types import Disposition, ReturnReason, ReturnType, load_return
 from domain.access.model import Role
 from domain.shared.uow import UnitOfWork
+from fulfillment.model import TenderKind
 from fulfillment.returns import model
 from fulfillment.returns import services as returns
+from fulfillment.services.tenders import TenderRequest
 
 RETURN_TAKERS = allow(Role.CUSTOMER, Role.CASHIER, Role.STORE_MANAGER, Role.WAREHOUSE)
 RECEIVERS = allow(Role.CASHIER, Role.STORE_MANAGER, Role.WAREHOUSE)
@@ -96,6 +101,53 @@ class ReturnWindow:
 class ReturnWindowSetPayload:
     user_errors: list[UserError]
     window: ReturnWindow | None = None
+
+
+@strawberry.input
+class ExchangeReturnLineInput:
+    order_line_id: relay.GlobalID
+    quantity: int
+    reason: ReturnReason
+    disposition: Disposition = strawberry.field(
+        description="What happens to the returned units at this store."
+    )
+
+
+@strawberry.input
+class ExchangeNewLineInput:
+    variant_id: relay.GlobalID
+    quantity: int
+
+
+@strawberry.input(
+    description="Return lines and new lines in one operation at a store; the price difference "
+    "is charged (tenders) or refunded to the original payment."
+)
+class ExchangeCreateInput:
+    order_id: relay.GlobalID
+    location_id: relay.GlobalID
+    return_lines: list[ExchangeReturnLineInput]
+    new_lines: list[ExchangeNewLineInput]
+    tenders: list[TenderInput] = strawberry.field(
+        default_factory=list, description="Pays the difference when the new goods cost more."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="Whose store credit carries the value when the order has no customer.",
+    )
+    window_override_reason: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class ExchangeCreatePayload:
+    user_errors: list[UserError]
+    return_: ReturnType | None = strawberry.field(default=None, name="return")
+    order: OrderType | None = strawberry.field(default=None, description="The new order.")
+    returned_value: Money | None = None
+    new_total: Money | None = None
+    charged: Money | None = None
+    refunded: Money | None = None
 
 
 async def _payload(info: Info, result: dict[str, Any]) -> ReturnPayload:
@@ -245,3 +297,96 @@ class ReturnsMutationFields:
             )
 
         return await payload_or_errors(ReturnWindowSetPayload, run)
+
+    @strawberry.mutation(
+        permission_classes=[RECEIVERS],
+        description="Exchange at a store: the returned goods are received here and pay for the "
+        "new goods (sold here, priced today); the difference is charged or refunded.",
+    )
+    async def exchange_create(
+        self, info: Info, input: ExchangeCreateInput
+    ) -> ExchangeCreatePayload:
+        async def run() -> ExchangeCreatePayload:
+            order_id = decode_id(input.order_id, "Order", field="orderId")
+            location_id = decode_id(input.location_id, "Location", field="locationId")
+            customer_id = (
+                decode_id(input.customer_id, "Customer", field="customerId")
+                if input.customer_id is not None
+                else None
+            )
+            back = [
+                returns.ExchangeReturnLine(
+                    decode_id(ln.order_line_id, "OrderLine", field=f"returnLines[{i}].orderLineId"),
+                    ln.quantity,
+                    model.ReturnReason(ln.reason.value),
+                    model.Disposition(ln.disposition.value),
+                )
+                for i, ln in enumerate(input.return_lines)
+            ]
+            new = [
+                returns.NewLine(
+                    decode_id(ln.variant_id, "Variant", field=f"newLines[{i}].variantId"),
+                    ln.quantity,
+                )
+                for i, ln in enumerate(input.new_lines)
+            ]
+            tenders = [
+                TenderRequest(TenderKind(t.kind.value), t.amount, t.reference, t.tendered, t.points)
+                for t in input.tenders
+            ]
+            principal = info.context.principal
+
+            async def execute(uow: UnitOfWork) -> dict[str, Any]:
+                done = await returns.create_exchange(
+                    uow,
+                    principal,
+                    order_id=order_id,
+                    location_id=location_id,
+                    returning=back,
+                    new_lines=new,
+                    tenders=tenders,
+                    customer_id=customer_id,
+                    window_override_reason=input.window_override_reason,
+                )
+                return {
+                    "return_id": done.return_id,
+                    "order_id": done.order_id,
+                    "value": done.returned_value,
+                    "total": done.new_total,
+                    "charged": done.charged,
+                    "refunded": done.refunded,
+                }
+
+            result = await idempotent(
+                info,
+                operation="exchangeCreate",
+                key=input.idempotency_key,
+                request={
+                    "order": order_id,
+                    "location": location_id,
+                    "back": [
+                        [b.order_line_id, b.quantity, b.reason.value, b.disposition.value]
+                        for b in back
+                    ],
+                    "new": [[n.variant_id, n.quantity] for n in new],
+                    "tenders": [
+                        [t.kind.value, t.amount, t.reference, t.tendered, t.points] for t in tenders
+                    ],
+                    "customer": customer_id,
+                },
+                execute=execute,
+            )
+            row = await order_loader(info).load(result["order_id"])
+            ret = await load_return(info, result["return_id"])
+            currency = ret.currency if ret is not None else "RUB"
+            return ExchangeCreatePayload(
+                user_errors=[],
+                return_=ret,
+                order=OrderType.from_row(row) if row is not None else None,
+                returned_value=money(result["value"], currency),
+                new_total=money(result["total"], currency),
+                charged=money(result["charged"], currency),
+                refunded=money(result["refunded"], currency),
+            )
+
+        return await payload_or_errors(ExchangeCreatePayload, run)

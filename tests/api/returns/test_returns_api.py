@@ -418,3 +418,119 @@ async def test_store_credit_balance_and_returns_queries(
         {"c": gid("Customer", cid)},
     )
     assert staff_view["storeCreditBalance"] == {"amount": 349_000}
+
+
+EXCHANGE = """
+mutation($input: ExchangeCreateInput!) {
+  exchangeCreate(input: $input) {
+    userErrors { code field message }
+    returnedValue { amount } newTotal { amount } charged { amount } refunded { amount }
+    return { status lines { disposition receivedQuantity } }
+    order { number total { amount } tenders { kind amount { amount } } lines { sku } }
+  }
+}"""
+
+
+async def test_exchange_at_the_till(runtime: Any, gql: Any, staff_token: Any) -> None:
+    from tests.support.orders import pos_sale
+
+    world = await make_world(runtime, stock={("HP-200", "S01"): 2, ("HP-100", "S01"): 2})
+    cid = await enrol_customer(runtime)
+    sale = await pos_sale(
+        runtime, world, "S01", lines=[("HP-200", 1)], client_sale_id="T1-7", customer_id=cid
+    )
+    (line_id,) = await _order_lines(runtime, sale.order_id)
+    s01 = world.locations["S01"]
+    _, token = await staff_token(Role.CASHIER, [s01])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=token)
+    variables = {
+        "input": {
+            "orderId": gid("Order", sale.order_id),
+            "locationId": gid("Location", s01),
+            "returnLines": [
+                {
+                    "orderLineId": gid("OrderLine", line_id),
+                    "quantity": 1,
+                    "reason": "DOES_NOT_FIT",
+                    "disposition": "RESTOCK",
+                }
+            ],
+            "newLines": [{"variantId": gid("Variant", world.variants["HP-100"]), "quantity": 1}],
+            "tenders": [{"kind": "CARD", "reference": "TERM-77"}],
+            "idempotencyKey": "exchange-1",
+        }
+    }
+    first, again = [(await till(EXCHANGE, variables))["exchangeCreate"] for _ in range(2)]
+    assert first == again
+    assert first["userErrors"] == []
+    assert (first["returnedValue"], first["newTotal"], first["charged"], first["refunded"]) == (
+        {"amount": 349_000},
+        {"amount": 2_999_000},
+        {"amount": 2_650_000},
+        {"amount": 0},
+    )
+    assert first["return"] == {
+        "status": "RECEIVED",
+        "lines": [{"disposition": "RESTOCK", "receivedQuantity": 1}],
+    }
+    assert first["order"]["tenders"] == [
+        {"kind": "STORE_CREDIT", "amount": {"amount": 349_000}},
+        {"kind": "CARD", "amount": {"amount": 2_650_000}},
+    ]
+    assert await rows(
+        runtime,
+        "SELECT v.sku, l.on_hand FROM stock_levels l JOIN variants v ON v.id = l.variant_id "
+        "ORDER BY v.sku",
+    ) == [("HP-100", 1), ("HP-200", 2)]
+    assert await scalar(runtime, "SELECT count(*) FROM orders") == 2
+
+
+async def test_listing_returns_costs_the_same_queries_for_2_and_6(
+    runtime: Any, gql: Any, staff_token: Any, count_queries: Any
+) -> None:
+    world = await make_world(runtime, stock={("HP-200", "S01"): 10})
+    s01 = world.locations["S01"]
+    _, token = await staff_token(Role.STORE_MANAGER, [s01])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=token)
+    query = """query($l: ID!) { returns(locationId: $l, first: 20) { edges { node {
+      id status refundTotal { amount } lines { quantity reason refund { amount } }
+      order { number lines { returnedQuantity } } customer { id } location { code }
+      startedAt { code } } } } }"""
+    counts = []
+    for n in (2, 6):
+        while await scalar(runtime, "SELECT count(*) FROM returns") < n:
+            cid = await enrol_customer(
+                runtime,
+                f"+7916555{n:02d}{await scalar(runtime, 'SELECT count(*) FROM returns'):02d}",
+            )
+            placed = await place_order(
+                runtime, world, lines=[("HP-200", 1, "PICKUP", "S01")], customer_id=cid
+            )
+            await fulfil_all(runtime, placed.order_id)
+            (line_id,) = await _order_lines(runtime, placed.order_id)
+            await till(
+                CREATE,
+                {
+                    "input": {
+                        "orderId": gid("Order", placed.order_id),
+                        "lines": [
+                            {
+                                "orderLineId": gid("OrderLine", line_id),
+                                "quantity": 1,
+                                "reason": "CHANGED_MIND",
+                            }
+                        ],
+                    }
+                },
+            )
+        count_queries.statements.clear()
+        data = await till(query, {"l": gid("Location", s01)})
+        assert len(data["returns"]["edges"]) == n
+        counts.append(
+            sum(
+                1
+                for s in count_queries.statements
+                if "outbox_events" not in s and "advisory" not in s
+            )
+        )
+    assert counts[0] == counts[1]
