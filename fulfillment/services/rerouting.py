@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -133,6 +134,7 @@ async def reject(
         by_id = {ln.id: ln for ln in lines}
         taken: list[tuple[int, Allocation, int]] = []  # (fo line id, allocation, hold id)
         profile_version = None
+        decisions: list[dict[str, Any]] = []
         for _ in range(PLAN_ATTEMPTS):
             wanted = [
                 RouteLine(
@@ -157,6 +159,7 @@ async def reject(
                 ),
             )
             profile_version = decision.profile_version
+            decisions.append(decision.to_json())
             lost = False
             for alloc in sorted(
                 decision.allocations, key=lambda a: (a.variant_id, a.location_id, a.key)
@@ -210,6 +213,19 @@ async def reject(
             now=now,
             profile_version=profile_version,
         )
+        # the order keeps its routing history: why the work moved and where
+        reroute = {
+            "rejectedFulfillmentOrderId": fo.id,
+            "locationId": fo.location_id,
+            "reason": reason,
+            "at": now.isoformat(),
+            "newFulfillmentOrderIds": new_ids,
+            "decisions": decisions,
+        }
+        order.sourcing = {
+            **(order.sourcing or {}),
+            "reroutes": [*(order.sourcing or {}).get("reroutes", []), reroute],
+        }
         fo.reject_reason = reason
         fo.replaced_by_id = new_ids[0] if new_ids else None
         fo.completed_at = now

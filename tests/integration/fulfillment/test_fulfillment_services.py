@@ -202,6 +202,15 @@ async def test_reject_resources_to_another_store_with_stock_moved(runtime, world
     assert await level(runtime, w["tv"], w["s2"]) == figures(on_hand=2)
     assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=5, committed=2)
     assert (await order_state(runtime, placed.order_id))["status"] == "PLACED"
+    async with runtime.engine.connect() as conn:
+        sourcing = await conn.scalar(
+            text("SELECT sourcing FROM orders WHERE id = :o"), {"o": placed.order_id}
+        )
+    (reroute,) = sourcing["reroutes"]
+    assert (reroute["rejectedFulfillmentOrderId"], reroute["reason"]) == (fo_id, "box damaged")
+    assert reroute["newFulfillmentOrderIds"] == [new_id]
+    assert reroute["decisions"][0]["allocations"][0]["locationId"] == w["s1"]
+    assert sourcing["allocations"][0]["locationId"] == w["s2"]  # the original decision stays
 
     # the second store rejects as well: the first is not asked again, nobody else has it
     result = await rerouting.reject(
@@ -451,4 +460,31 @@ async def test_expired_pickup_and_unplaceable_reject_refund_the_customer(runtime
             .all()
         )
     assert actors == ["system", "staff:7"]
+    await books_straight(runtime)
+
+
+async def test_concurrent_rejects_never_promise_more_than_the_next_store_has(runtime, world):
+    """Six stores' worth of work lands on S1 at once; S1 has 3 units: exactly 3 orders move
+    there, the other 3 are cancelled, and S1 never commits more than it has."""
+    w = world
+    await stock(runtime, w["tv"], w["s2"], 6)
+    await stock(runtime, w["tv"], w["s1"], 3)
+    placed = []
+    for _ in range(6):
+        placed.append(await place_order(runtime, [(w["tv"], 1, M.SHIP, None)], ship_to=ADDRESS))
+    assert {(await fo_row(runtime, p.fo_ids[0])).location_id for p in placed} == {w["s2"]}
+
+    async def reject(fo_id: int) -> rerouting.Rejected:
+        return await rerouting.reject(
+            runtime.uow(), fulfillment_order_id=fo_id, reason="flooded stockroom", actor="t"
+        )
+
+    results = await asyncio.gather(*(reject(p.fo_ids[0]) for p in placed))
+    moved = [r for r in results if r.new_fulfillment_order_ids]
+    cancelled = [r for r in results if r.cancelled]
+    assert (len(moved), len(cancelled)) == (3, 3)
+    assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=3, committed=3)
+    assert await level(runtime, w["tv"], w["s2"]) == figures(on_hand=6)
+    statuses = sorted([(await order_state(runtime, p.order_id))["status"] for p in placed])
+    assert statuses == ["CANCELLED"] * 3 + ["PLACED"] * 3
     await books_straight(runtime)
