@@ -415,3 +415,47 @@ async def test_queue_subscription_receives_new_work(runtime: Runtime, world):
             "location": {"code": "S1"},
         },
     }
+
+
+async def test_pickup_by_transfer_through_the_api(runtime, gql, world, customer_token):
+    w = world
+    await stock(runtime, w["tv"], w["wh"], 5)
+    placed = await place_order(
+        runtime, [(w["tv"], 2, M.PICKUP, w["s1"])], customer_id=w["customer"]
+    )
+    fo = gid("FulfillmentOrder", placed.fo_ids[0])
+    store = gql.as_(authorization=w["s1_staff"])
+    warehouse = gql.as_(authorization=w["wh_staff"])
+    # the pickup store sees the transfer coming in its queue
+    queue = (await store(QUEUE, {"loc": gid("Location", w["s1"])}))["fulfillmentOrders"]
+    (node,) = [e["node"] for e in queue["edges"]]
+    assert (node["transfer"], node["location"], node["pickupLocation"]) == (
+        True,
+        {"code": "WH"},
+        {"code": "S1"},
+    )
+    # ...but cannot ship it from the warehouse
+    out = await store(step("fulfillmentOrderShip"), {"input": {"fulfillmentOrderId": fo}})
+    assert out["fulfillmentOrderShip"]["userErrors"][0]["code"] == "FORBIDDEN"
+    out = await warehouse(step("fulfillmentOrderStart"), {"input": {"fulfillmentOrderId": fo}})
+    assert out["fulfillmentOrderStart"]["fulfillmentOrder"]["status"] == "IN_PROGRESS"
+    out = await warehouse(step("fulfillmentOrderShip"), {"input": {"fulfillmentOrderId": fo}})
+    assert out["fulfillmentOrderShip"]["fulfillmentOrder"]["status"] == "SHIPPED"
+    assert await level(runtime, w["tv"], w["wh"]) == figures(on_hand=3)
+    assert await level(runtime, w["tv"], w["s1"]) == figures(incoming=2)
+    # the warehouse cannot make it ready at the store
+    out = await warehouse(step("fulfillmentOrderMarkReady"), {"input": {"fulfillmentOrderId": fo}})
+    assert out["fulfillmentOrderMarkReady"]["userErrors"][0]["code"] == "FORBIDDEN"
+    out = await store(step("fulfillmentOrderMarkReady"), {"input": {"fulfillmentOrderId": fo}})
+    assert out["fulfillmentOrderMarkReady"]["fulfillmentOrder"]["status"] == "READY_FOR_PICKUP"
+    assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=2, committed=2)
+    me = gql.as_(authorization=customer_token(w["customer"]))
+    code = (await me("query($id: ID!) { fulfillmentOrder(id: $id) { pickupCode } }", {"id": fo}))[
+        "fulfillmentOrder"
+    ]["pickupCode"]
+    out = await store(
+        step("fulfillmentOrderPickUp"), {"input": {"fulfillmentOrderId": fo, "code": code}}
+    )
+    assert out["fulfillmentOrderPickUp"]["fulfillmentOrder"]["status"] == "PICKED_UP"
+    assert await level(runtime, w["tv"], w["s1"]) == figures()
+    assert (await order_state(runtime, placed.order_id))["status"] == "COMPLETED"
