@@ -1,6 +1,7 @@
 """Return use cases: ``create_return``, ``receive_return``, ``cancel_return``,
 ``create_exchange``; the return window (``policy``)."""
 
+import fulfillment.returns.merge  # noqa: F401  (registers the "returns" merge step)
 from fulfillment.returns.services.create import ReturnLineRequest, cancel_return, create_return
 from fulfillment.returns.services.exchange import (
     Exchanged,
