@@ -214,3 +214,13 @@ def credentials_text() -> str:
 
     lines.extend(credentials_lines())
     return "\n".join(lines)
+
+
+async def load_returns(runtime: Runtime) -> None:
+    """Return window and demo store credit (api/returns/demo.py)."""
+    from api.returns.demo import load_returns as load
+
+    await load(runtime)
+
+
+DEMO_STEPS.append(load_returns)
