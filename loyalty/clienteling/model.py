@@ -586,6 +586,8 @@ def explain(
             else (f"{label}: {fmt_number(value)}, you filtered {fmt_number(pref.value)}")
         )
     if code == "weight":
+        if _numeric(value) == _numeric(pref.value):
+            return f"weighs {shown}, right at your {limit}"
         if pref.bound == "MAX":
             return f"weighs {shown}, {'under' if met else 'over'} your {limit}"
         return f"weighs {shown}, {'over' if met else 'under'} your {limit}"
@@ -630,9 +632,15 @@ def rank(
     """Score sellable candidates against the preferences (and, with a context product, how
     close they are to it). Rejected models and the context product itself are left out;
     candidates not in stock are the caller's to drop beforehand."""
+    # How far apart two values are, relative to the attribute's scale (1-10 for bass) or,
+    # unbounded (weight), to the spread of the products at hand.
     spans: dict[str, float] = {}
-    for code in attributes:
-        values = [n for c in candidates if (n := _numeric(c.attributes.get(code))) is not None]
+    pool = [*candidates, *([context] if context is not None else [])]
+    for code, info in attributes.items():
+        if info.min_value is not None and info.max_value is not None:
+            spans[code] = float(info.max_value - info.min_value) or 1.0
+            continue
+        values = [n for c in pool if (n := _numeric(c.attributes.get(code))) is not None]
         if len(values) > 1 and max(values) > min(values):
             spans[code] = max(values) - min(values)
     brands = {w.key: w for w in prefs.brands}
