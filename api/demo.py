@@ -224,3 +224,13 @@ async def load_returns(runtime: Runtime) -> None:
 
 
 DEMO_STEPS.append(load_returns)
+
+
+async def load_clienteling(runtime: Runtime) -> None:
+    """Анна Петрова's web browsing before her store visit (loyalty/clienteling/demo.py)."""
+    from loyalty.clienteling.demo import load_clienteling as load
+
+    await load(runtime)
+
+
+DEMO_STEPS.append(load_clienteling)
