@@ -342,3 +342,33 @@ async def test_refund_to_store_credit(runtime: Runtime) -> None:
     assert await rows(
         runtime, "SELECT on_hand, damaged FROM stock_levels WHERE location_id = :l", l=s01
     ) == [(3, 1)]
+
+
+async def test_returns_of_customer_follow_a_merge(runtime: Runtime) -> None:
+    from fulfillment.returns.queries import returns_of_customer
+    from loyalty.services import merge_customers
+
+    world = await make_world(runtime, stock={("HP-200", "S01"): 5})
+    duplicate = await enrol_customer(runtime, "+79160000001")
+    survivor = await enrol_customer(runtime, "+79160000002")
+    placed = await place_order(
+        runtime, world, lines=[("HP-200", 1, "PICKUP", "S01")], customer_id=duplicate
+    )
+    await fulfil_all(runtime, placed.order_id)
+    (line_id,) = await _line_ids(runtime, placed.order_id)
+    rid = await returns.create_return(
+        runtime.uow(),
+        staff([world.locations["S01"]]),
+        order_id=placed.order_id,
+        lines=[ReturnLineRequest(line_id, 1, MIND)],
+    )
+    await merge_customers(
+        runtime.uow(), survivor_id=survivor, duplicate_id=duplicate, actor="staff:1"
+    )
+    async with runtime.session_factory() as session:
+        found = await returns_of_customer(session, survivor)
+        assert await returns_of_customer(session, duplicate) == []
+    assert [(r.id, r.order_id, r.status, r.location_id, r.refund_total) for r in found] == [
+        (rid, placed.order_id, "REQUESTED", world.locations["S01"], 0)
+    ]
+    assert found[0].order_number == placed.number and found[0].currency == "RUB"
