@@ -372,3 +372,74 @@ async def test_returns_of_customer_follow_a_merge(runtime: Runtime) -> None:
         (rid, placed.order_id, "REQUESTED", world.locations["S01"], 0)
     ]
     assert found[0].order_number == placed.number and found[0].currency == "RUB"
+
+
+async def test_bought_in_a_store_returned_by_post_to_the_warehouse(runtime: Runtime) -> None:
+    from tests.support.orders import pos_sale
+
+    world = await make_world(runtime, stock={("HP-200", "S01"): 2})
+    cid = await enrol_customer(runtime)
+    sale = await pos_sale(
+        runtime, world, "S01", lines=[("HP-200", 1)], client_sale_id="T1-9", customer_id=cid
+    )
+    (line_id,) = await _line_ids(runtime, sale.order_id)
+    rid = await returns.create_return(
+        runtime.uow(),
+        world.principal("APP", customer_id=cid),
+        order_id=sale.order_id,
+        lines=[ReturnLineRequest(line_id, 1, ReturnReason.NOT_AS_DESCRIBED)],
+    )
+    (rl,) = await _return_lines(runtime, rid)
+    wh = world.locations["WH"]
+    await returns.receive_return(
+        runtime.uow(),
+        staff([wh], role="WAREHOUSE"),
+        return_id=rid,
+        location_id=wh,
+        lines=[ReceiveLine(rl, Disposition.QUALITY_CONTROL)],
+    )
+    assert await rows(
+        runtime,
+        "SELECT on_hand, quality_control FROM stock_levels WHERE location_id = :l",
+        l=wh,
+    ) == [(0, 1)]
+    assert await rows(runtime, "SELECT kind::text, amount FROM order_refunds") == [
+        ("CASH", 349_000)
+    ]
+
+
+async def test_delivery_is_refunded_only_when_all_comes_back_for_the_stores_fault(
+    runtime: Runtime,
+) -> None:
+    world = await make_world(runtime, stock={("HP-200", "WH"): 5})
+    placed = await place_order(runtime, world, lines=[("HP-200", 1, "SHIP")])
+    other = await place_order(runtime, world, lines=[("HP-200", 1, "SHIP")])
+    for p in (placed, other):
+        await fulfil_all(runtime, p.order_id)
+    shipping = await scalar(
+        runtime, "SELECT shipping - shipping_discount FROM orders WHERE id = :o", o=placed.order_id
+    )
+    assert shipping == 39_000  # courier below the free-delivery threshold
+    s01 = world.locations["S01"]
+    for p, reason in ((placed, DEFECT), (other, MIND)):
+        (line_id,) = await _line_ids(runtime, p.order_id)
+        rid = await returns.create_return(
+            runtime.uow(),
+            staff([s01]),
+            order_id=p.order_id,
+            lines=[ReturnLineRequest(line_id, 1, reason)],
+        )
+        (rl,) = await _return_lines(runtime, rid)
+        await returns.receive_return(
+            runtime.uow(),
+            staff([s01]),
+            return_id=rid,
+            location_id=s01,
+            lines=[ReceiveLine(rl, Disposition.DAMAGED)],
+        )
+    assert await rows(
+        runtime, "SELECT order_id, refund_goods, refund_shipping FROM returns ORDER BY id"
+    ) == [(placed.order_id, 349_000, 39_000), (other.order_id, 349_000, 0)]
+    assert await rows(
+        runtime, "SELECT order_id, sum(amount) FROM order_refunds GROUP BY 1 ORDER BY 1"
+    ) == [(placed.order_id, 388_000), (other.order_id, 349_000)]
