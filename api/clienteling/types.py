@@ -99,11 +99,19 @@ class InteractionType:
             occurred_at=row.occurred_at,
             query=row.query,
             brands=list(m.brands),
-            filters=[AttributeFilterValue(f.attribute, f.min, f.max, f.equals) for f in m.filters],
+            filters=[
+                AttributeFilterValue(attribute=f.attribute, min=f.min, max=f.max, equals=f.equals)
+                for f in m.filters
+            ],
             price_min=row.price_min,
             price_max=row.price_max,
             ratings=[
-                AttributeRating(r.attribute, r.score, r.direction, r.comment or None)
+                AttributeRating(
+                    attribute=r.attribute,
+                    score=r.score,
+                    direction=r.direction,
+                    comment=r.comment or None,
+                )
                 for r in m.ratings
             ],
             comment=row.comment,
