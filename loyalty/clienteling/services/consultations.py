@@ -47,7 +47,12 @@ def _check_staff(principal: Principal, location_id: int) -> int:
 
 
 async def _row(uow: UnitOfWork, consultation_id: int, *, lock: bool = False) -> ConsultationRow:
-    stmt = select(ConsultationRow).where(ConsultationRow.id == consultation_id)
+    # populate_existing: a re-read after a lost race must see the winner's committed values.
+    stmt = (
+        select(ConsultationRow)
+        .where(ConsultationRow.id == consultation_id)
+        .execution_options(populate_existing=True)
+    )
     row = await uow.session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None:
         raise NotFound(f"Consultation {consultation_id} does not exist.", field="consultationId")
@@ -82,6 +87,8 @@ async def accept_consultation(
             )
             .values(status=ConsultationStatus.ACCEPTED, staff_user_id=staff_id, accepted_at=now)
             .returning(ConsultationRow.id)
+            # The database decides who won; never let the ORM guess on the loaded object.
+            .execution_options(synchronize_session=False)
         )
         if won is None:
             current = await _row(uow, consultation_id)
