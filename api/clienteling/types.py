@@ -3,7 +3,6 @@ staff console (visitors, customer 360), recommendations and the attribution repo
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -418,6 +417,22 @@ class CustomerCartSummary:
     lines: list[CartLineSummary]
 
 
+@strawberry.type
+class CustomerReturnSummary:
+    id: relay.GlobalID
+    order_id: relay.GlobalID
+    order_number: str
+    status: str
+    created_at: datetime
+    refund_total: int = strawberry.field(description="Minor units.")
+    currency: str
+    location_db_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Where it was received (or started, until received).")
+    async def location(self, info: Info) -> LocationType | None:
+        return await location_by_id(info, self.location_db_id)
+
+
 @strawberry.type(name="Customer360", description="The customer in front of the consultant.")
 class Customer360Type:
     personalised: bool = strawberry.field(
@@ -440,11 +455,8 @@ class Customer360Type:
     orders: list[CustomerOrderSummary] = strawberry.field(
         description="Every channel, newest first."
     )
-    returns: list[JSON] = strawberry.field(
-        description="Returns across channels (from the returns context)."
-    )
-    returns_available: bool = strawberry.field(
-        description="False while the returns context is not deployed."
+    returns: list[CustomerReturnSummary] = strawberry.field(
+        description="Returns in every channel, newest first."
     )
     consultations: list[ConsultationType]
     customer_db_id: strawberry.Private[int]
@@ -494,26 +506,23 @@ class Customer360Type:
                 )
                 for o in r.orders
             ],
-            returns=[_jsonable(x) for x in r.returns],
-            returns_available=r.returns_available,
+            returns=[
+                CustomerReturnSummary(
+                    id=encode_id("Return", x.id),
+                    order_id=encode_id("Order", x.order_id),
+                    order_number=x.order_number,
+                    status=x.status,
+                    created_at=x.created_at,
+                    refund_total=x.refund_total,
+                    currency=x.currency,
+                    location_db_id=x.location_id,
+                )
+                for x in r.returns
+            ],
             consultations=[ConsultationType.from_row(c) for c in r.consultations],
             customer_db_id=r.customer_id,
             favourite_ids=list(r.favourites),
         )
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):
-        return value.value
-    return value
 
 
 # ------------------------------------------------------------------ recommendations

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +17,7 @@ from fulfillment.queries import (
     open_carts_of_customer,
     orders_of_customers,
 )
+from fulfillment.returns.queries import ReturnSummary, returns_of_customer
 from loyalty.clienteling import model, queries
 from loyalty.clienteling.model import InteractionType
 from loyalty.clienteling.services.interactions import utcnow
@@ -90,22 +89,8 @@ class Customer360:
     attributes: dict[str, model.AttributeInfo] = field(default_factory=dict)
     open_carts: list[CartSummary] = field(default_factory=list)
     orders: list[OrderSummary] = field(default_factory=list)
-    returns: list[Any] = field(default_factory=list)
-    returns_available: bool = False
+    returns: list[ReturnSummary] = field(default_factory=list)
     consultations: list[ConsultationRow] = field(default_factory=list)
-
-
-#: Seam to engineer C's returns: ``fulfillment.returns.queries.returns_of_customer(session,
-#: customer_id)``; until that module exists the 360 says returns are not available.
-RETURNS_MODULE = "fulfillment.returns.queries"
-
-
-def _returns_reader() -> Callable[..., Awaitable[list[Any]]] | None:
-    try:
-        module = importlib.import_module(RETURNS_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, "returns_of_customer", None)
 
 
 async def customer_360(
@@ -137,8 +122,7 @@ async def customer_360(
     personalised = (await queries.personalisation(session, [active]))[active]
     orders = await orders_of_customers(session, [active], limit=RECENT)
     carts = await open_carts_of_customer(session, active)
-    reader = _returns_reader()
-    returns = list(await reader(session, active)) if reader is not None else []
+    returns = await returns_of_customer(session, active, limit=RECENT)
     consultations = await queries.consultations_of_customer(session, active)
     result = Customer360(
         customer_id=active,
@@ -147,7 +131,6 @@ async def customer_360(
         open_carts=carts,
         orders=orders,
         returns=returns,
-        returns_available=reader is not None,
         consultations=consultations,
     )
     if not personalised:

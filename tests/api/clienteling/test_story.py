@@ -35,7 +35,7 @@ C360 = """query($c: ID!, $loc: ID!) { customer360(customerId: $c, locationId: $l
   preferences { priceRange { min max evidence { text } }
     attributes { attribute bound description evidence { text } }
     notes { attribute score } brands { brand } }
-  orders { number channel total } openCarts { id } returnsAvailable
+  orders { number channel total } openCarts { id } returns { orderNumber status }
   consultations { status consultant { name } } } }"""
 RECOMMEND = """query($ctx: RecommendationContextInput) {
   recommendations(context: $ctx, first: 3) {
@@ -139,7 +139,7 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
     assert [a["description"] for a in profile["preferences"]["attributes"]] == [
         "under 250 g", "noise cancelling",
     ]  # fmt: skip
-    assert profile["ratings"] == [] and profile["orders"] == []
+    assert (profile["ratings"], profile["orders"], profile["returns"]) == ([], [], [])
     assert profile["consultations"] == [
         {"status": "ACCEPTED", "consultant": {"name": "Елена Смирнова"}}
     ]
@@ -208,3 +208,5 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
             }
         ],
     }  # fmt: skip
+    profile = (await staff(C360, {"c": anna, "loc": s01}))["customer360"]
+    assert [(o["channel"], o["total"]) for o in profile["orders"]] == [("WEB", 2_168_100)]
