@@ -158,34 +158,10 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         _check_draft(draft, quote)
         planned = plan_tenders(draft.tenders, total=quote.total, customer_id=draft.customer_id)
         number = await order_number(uow, draft.channel, draft.location_id)
+        has_online = any(ln.method is not FulfillmentMethod.CARRY_OUT for ln in draft.lines)
         codes = [v.code for v in quote.vouchers if v.accepted]
-        if codes:
-            await consume_vouchers(
-                uow, codes=codes, customer_id=draft.customer_id, order_ref=number, now=now
-            )
-
-        # Stock. Online lines: committed (no oversell). Carry-out: sold (a fact, never refused).
-        online = [ln for ln in draft.lines if ln.method is not FulfillmentMethod.CARRY_OUT]
-        committed = (
-            await holding.commit_units(
-                uow,
-                [
-                    holding.Want(
-                        ln.key, ln.variant_id, ln.quantity, ln.method, ln.pickup_location_id
-                    )
-                    for ln in online
-                ],
-                {ln.key: ln.holds for ln in online},
-                ship_to=_ship_to(draft.ship_address),
-                now=now,
-                order_ref=f"order:{number}",
-                channel=draft.channel,
-                actor=draft.actor,
-            )
-            if online
-            else holding.Committed()
-        )
-
+        # The order, its tenders and loyalty first; the contended rows (voucher uses, stock
+        # levels) last, so their row locks are held for the fewest statements before commit.
         order = OrderRow(
             number=number,
             channel=draft.channel,
@@ -206,9 +182,9 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             total=quote.total,
             voucher_codes=codes,
             price_snapshot=snapshot(quote),
-            sourcing={"decisions": committed.decisions},
+            sourcing={},
             ship_address=draft.ship_address,
-            shipping_method=draft.shipping_method if online else None,
+            shipping_method=draft.shipping_method if has_online else None,
             email=draft.email,
             phone=draft.phone,
             needs_recount=False,
@@ -271,6 +247,58 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
         )
 
+        if draft.customer_id is not None:
+            categories = await _categories(session, [ln.variant_id for ln in draft.lines])
+            earned = await earn_points(
+                uow,
+                draft.customer_id,
+                lines=[
+                    PurchaseLine(amount_minor=r.total, category=categories.get(r.variant_id))
+                    for r in rows
+                ],
+                reference=number,
+                actor=draft.actor,
+                now=order.placed_at,
+            )
+            order.points_earned = earned.points
+            await record_spend(
+                uow,
+                draft.customer_id,
+                amount_minor=order.total,
+                currency=order.currency,
+                occurred_at=order.placed_at,
+                order_ref=number,
+            )
+
+        codes = [v.code for v in quote.vouchers if v.accepted]
+        if codes:
+            await consume_vouchers(
+                uow, codes=codes, customer_id=draft.customer_id, order_ref=number, now=now
+            )
+
+        # Stock. Online lines: committed (no oversell). Carry-out: sold (a fact, never refused).
+        online = [ln for ln in draft.lines if ln.method is not FulfillmentMethod.CARRY_OUT]
+        committed = (
+            await holding.commit_units(
+                uow,
+                [
+                    holding.Want(
+                        ln.key, ln.variant_id, ln.quantity, ln.method, ln.pickup_location_id
+                    )
+                    for ln in online
+                ],
+                {ln.key: ln.holds for ln in online},
+                ship_to=_ship_to(draft.ship_address),
+                now=now,
+                order_ref=f"order:{number}",
+                channel=draft.channel,
+                actor=draft.actor,
+            )
+            if online
+            else holding.Committed()
+        )
+        order.sourcing = {"decisions": committed.decisions}
+
         items: list[FulfillmentItem] = []
         for key, parts in committed.parts.items():
             items += [FulfillmentItem(line_id[key], alloc, hold_id) for alloc, hold_id in parts]
@@ -309,29 +337,6 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         await create_fulfillment_orders(
             uow, order_id=order.id, items=items, actor=draft.actor, now=now
         )
-
-        if draft.customer_id is not None:
-            categories = await _categories(session, [ln.variant_id for ln in draft.lines])
-            earned = await earn_points(
-                uow,
-                draft.customer_id,
-                lines=[
-                    PurchaseLine(amount_minor=r.total, category=categories.get(r.variant_id))
-                    for r in rows
-                ],
-                reference=number,
-                actor=draft.actor,
-                now=order.placed_at,
-            )
-            order.points_earned = earned.points
-            await record_spend(
-                uow,
-                draft.customer_id,
-                amount_minor=order.total,
-                currency=order.currency,
-                occurred_at=order.placed_at,
-                order_ref=number,
-            )
         await session.flush()
         await refresh_order_status(uow, order.id)  # an all carry-out sale is complete at once
         await uow.commit()
@@ -402,8 +407,8 @@ async def checkout_cart(
             email=email or cart.email,
             phone=phone or cart.phone,
         )
-        placed = await place_order(uow, draft, now=now)
-        cart.status = CartStatus.CHECKED_OUT
+        cart.status = CartStatus.CHECKED_OUT  # written with the order (before the stock locks)
         cart.version += 1
+        placed = await place_order(uow, draft, now=now)
         await uow.commit()
     return placed

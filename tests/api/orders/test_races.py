@@ -109,7 +109,9 @@ async def test_the_same_offline_sale_replayed_5_times_concurrently_is_one_order(
     bodies = [r["posSaleComplete"] for r in results]
     assert all(b["userErrors"] == [] for b in bodies)
     assert len({b["order"]["number"] for b in bodies}) == 1
-    assert sorted(b["replayed"] for b in bodies).count(False) == 1
+    # The two with one key get the same response (the first's); of the rest, one recorded it.
+    assert bodies[0] == bodies[1]
+    assert [b["replayed"] for b in bodies[1:]].count(False) == 1
     assert {b["receipt"]["change"]["amount"] for b in bodies} == {3_000}
     assert await scalar(runtime, "SELECT count(*) FROM orders") == 1
     assert await scalar(runtime, "SELECT count(*) FROM stock_movements WHERE kind = 'SALE'") == 1
