@@ -4,17 +4,19 @@ session joins, opt-out, the accept race, merges."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from api.runtime import Runtime
 from domain.access.model import Role
 from domain.shared.errors import Conflict, DomainError, Forbidden, MultipleErrors
+from fulfillment.model import OrderStatus
 from loyalty import services as loyalty
 from loyalty.clienteling import model, services
 from loyalty.clienteling.model import AttributeScore, InteractionType
 from loyalty.clienteling.services import EventIn, RatingIn
+from tests.api.clienteling.support import insert_order
 from tests.integration.clienteling.conftest import Shop
 
 
@@ -294,3 +296,47 @@ async def test_store_staff_see_only_customers_who_are_in_their_store(runtime: Ru
             await services.store_visitors(
                 session, location_id=shop.store, principal=manager_elsewhere
             )
+
+
+async def test_the_attribution_report_credits_orders_in_the_window_to_the_consultant(
+    runtime: Runtime, shop: Shop
+):
+    anna = await shop.customer("+79160000001")
+    boris = await shop.customer("+79160000002")
+    elena, oleg = await shop.staff(), await shop.staff()
+    t0 = datetime.now(UTC)
+    for who, consultant in ((anna, elena), (boris, oleg)):
+        await services.start_consultation(
+            runtime.uow(), customer_id=who, location_id=shop.store, principal=consultant, now=t0
+        )
+    day = timedelta(days=1)
+    await insert_order(runtime, customer_id=anna, total=100, placed_at=t0 - day)  # before
+    await insert_order(runtime, customer_id=anna, total=200, placed_at=t0 + day, channel="APP")
+    await insert_order(runtime, customer_id=anna, total=300, placed_at=t0 + 2 * day,
+                       status=OrderStatus.CANCELLED)  # fmt: skip
+    await insert_order(runtime, customer_id=anna, total=400, placed_at=t0 + 20 * day)  # late
+    await insert_order(runtime, customer_id=boris, total=500, placed_at=t0 + day, channel="POS")
+    manager = await shop.staff(Role.STORE_MANAGER)
+    async with runtime.session_factory() as session:
+        report = await services.attribution_report(
+            session, location_id=shop.store, since=t0 - day, until=t0 + day, principal=manager
+        )
+        longer = await services.attribution_report(
+            session, location_id=shop.store, since=t0 - day, until=t0 + day, window_days=30,
+            principal=manager,
+        )  # fmt: skip
+        outsider = await shop.staff(Role.STORE_MANAGER, store=shop.other_store)
+        with pytest.raises(Forbidden):
+            await services.attribution_report(
+                session, location_id=shop.store, since=t0 - day, until=t0 + day,
+                principal=outsider,
+            )  # fmt: skip
+    assert [
+        (s.staff_user_id, s.consultations, s.orders, s.revenue,
+         [(a.order.channel, a.order.total) for a in s.attributions])
+        for s in report.staff
+    ] == [
+        (elena.staff_user_id, 1, 1, {"RUB": 200}, [("APP", 200)]),
+        (oleg.staff_user_id, 1, 1, {"RUB": 500}, [("POS", 500)]),
+    ]  # fmt: skip
+    assert [s.revenue for s in longer.staff] == [{"RUB": 600}, {"RUB": 500}]
