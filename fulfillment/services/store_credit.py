@@ -301,7 +301,10 @@ async def _move_store_credit(ctx: MergeContext) -> dict[str, int]:
     amount = int(carried or 0)
     if amount:
         await _credit(ctx.session, ctx.survivor_id, amount)
-    return {"entries": int(moved.rowcount or 0), "balance": amount}  # type: ignore[attr-defined]
+    return {
+        "store_credit_entries": int(moved.rowcount or 0),  # type: ignore[attr-defined]
+        "store_credit_balance": amount,
+    }
 
 
 register_merge_step("store_credit", _move_store_credit)
