@@ -29,6 +29,7 @@ from domain.access.model import Principal, Role
 from domain.shared.errors import Forbidden
 from domain.shared.uow import UnitOfWork
 from loyalty import model, queries, services
+from loyalty.clienteling.services import join_on_sign_in
 from loyalty.tables import CustomerIdentifierRow, CustomerMergeRow
 
 SELF_OR_STAFF = allow(Role.CUSTOMER, Role.CASHIER, Role.STORE_MANAGER)
@@ -277,6 +278,9 @@ class LoyaltyMutation:
                     secret=ctx.runtime.secret,
                     ttl_seconds=ctx.settings.customer_token_ttl_seconds,
                 )
+            await join_on_sign_in(
+                ctx.uow(), customer_id=signed.customer_id, session_id=ctx.principal.session_id
+            )  # clienteling
             return CustomerSignInPayload(
                 user_errors=[],
                 token=signed.token,

@@ -23,6 +23,7 @@ from loyalty.clienteling.services.consultations import (
 from loyalty.clienteling.services.interactions import (
     EventIn,
     Recorded,
+    join_on_sign_in,
     join_session,
     record_interactions,
     set_personalisation,
@@ -44,6 +45,7 @@ __all__ = [
     "attribution_report",
     "close_consultation",
     "customer_360",
+    "join_on_sign_in",
     "join_session",
     "recommend",
     "record_interactions",

@@ -167,6 +167,17 @@ async def join_session(session: AsyncSession, *, customer_id: int, session_id: s
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def join_on_sign_in(uow: UnitOfWork, *, customer_id: int, session_id: str | None) -> int:
+    """For sign-in (web, app): what the browser did anonymously in this session becomes the
+    customer's. No session id: nothing to do."""
+    if not session_id:
+        return 0
+    async with uow:
+        joined = await join_session(uow.session, customer_id=customer_id, session_id=session_id)
+        await uow.commit()
+    return joined
+
+
 async def open_consultation(
     session: AsyncSession, *, customer_id: int, location_id: int, now: datetime, note: str | None
 ) -> tuple[int, bool]:

@@ -59,7 +59,7 @@ class Demo:
         return self.gql.as_(x_api_key=key, authorization=bearer), signed["staffUser"]["id"]
 
     async def customer(self, email: str, key: str = WEB_KEY, **headers: str) -> tuple[GQL, str]:
-        data = await self.gql.as_(x_api_key=key)(
+        data = await self.gql.as_(x_api_key=key, **headers)(
             CUSTOMER_SIGN_IN, {"i": {"identifier": email, "password": DEMO_CUSTOMER_PASSWORD}}
         )
         signed = data["customerSignIn"]
