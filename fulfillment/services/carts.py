@@ -324,6 +324,27 @@ async def _rehold(
     return short
 
 
+async def _rehold_if_moved(
+    uow: UnitOfWork, cart: CartRow, lines: Sequence[CartLineRow], *, now: datetime, actor: str
+) -> None:
+    """A new address may change where lines ship from: re-hold only the lines whose sourcing
+    now differs from what they hold (a plan is a read; holding again is two writes on the
+    level rows other carts are after too)."""
+    wants = [holding.Want(ln.id, ln.variant_id, ln.quantity, ln.method, None) for ln in lines]
+    decision = await holding.plan(uow, wants, ship_to=ship_to(cart), now=now)
+    planned: dict[int, list[tuple[int, int]]] = {}
+    for a in decision.allocations:
+        planned.setdefault(a.key, []).append((a.location_id, a.quantity))
+    moved = [
+        ln
+        for ln in lines
+        if sorted(planned.get(ln.id, []))
+        != sorted((int(h["locationId"]), int(h["quantity"])) for h in ln.holds)
+    ]
+    if moved:
+        await _rehold(uow, cart, moved, now=now, actor=actor)
+
+
 async def add_lines(
     uow: UnitOfWork,
     principal: Principal,
@@ -497,13 +518,15 @@ async def set_shipping(
                     "Give both latitude and longitude, or neither.", field="address.latitude"
                 )
             clean["country"] = (clean.get("country") or "RU").upper()
+            before = ship_to(cart)
             cart.ship_address = clean
             ship_lines = [
                 ln
                 for ln in await cart_lines(session, cart.id)
                 if ln.method is FulfillmentMethod.SHIP
             ]
-            await _rehold(uow, cart, ship_lines, now=now, actor=principal.actor)
+            if ship_lines and ship_to(cart) != before:
+                await _rehold_if_moved(uow, cart, ship_lines, now=now, actor=principal.actor)
         _touch(cart, now)
         await uow.commit()
     return int(cart.id)

@@ -234,7 +234,10 @@ async def test_order_lists_cost_the_same_queries_for_2_or_8_orders(
         count_queries.statements.clear()
         out = await admin(doc, {"c": gid("Customer", customer)})
         assert len(out["orders"]["edges"]) == n
-        counts.append(len([s for s in count_queries.statements if "outbox" not in s]))
+        # the outbox relay may publish the orders' events meanwhile: not this request's
+        counts.append(
+            len([s for s in count_queries.statements if "outbox" not in s and "advisory" not in s])
+        )
     assert counts[0] == counts[1]
 
 
