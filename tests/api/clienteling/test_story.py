@@ -65,6 +65,9 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
         {"type": "SEARCHED", "query": "наушники с басом", "clientEventId": "w2"},
     ]}})  # fmt: skip
     assert data["interactionsRecord"]["recorded"] == 2
+    # Even anonymous, the session steers the site: the category she looked at, in stock.
+    guest = (await anonymous(RECOMMEND, {"ctx": None}))["recommendations"]
+    assert guest["personalised"] is True and len(guest["items"]) == 3
 
     # 2. She signs in on the web: the session's events join her (the demo already holds her
     #    earlier browsing: XM5 viewed and favourited, weight <= 250 g and ANC filter, 15-35k).
