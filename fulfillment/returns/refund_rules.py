@@ -189,3 +189,23 @@ def points_to_reverse(
         return 0
     due = points_earned * min(refunded_goods_after, paid_for_goods) // paid_for_goods
     return max(0, due - reversed_before)
+
+
+def capped(plan: RefundPlan, left: int) -> RefundPlan:
+    """Never more than the order's tenders still hold (``left``): a cancellation refunded by
+    another rule may have paid more already. Delivery gives way first, then the goods (spread
+    over the lines as before)."""
+    if plan.goods + plan.shipping <= left:
+        return plan
+    goods = min(plan.goods, max(left, 0))
+    shipping = min(plan.shipping, max(left - goods, 0))
+    amounts = allocate(goods, [line.amount for line in plan.lines]) if plan.lines else []
+    return RefundPlan(
+        goods=goods,
+        lines=tuple(
+            LineRefund(line.line_id, line.quantity, a)
+            for line, a in zip(plan.lines, amounts, strict=True)
+        ),
+        withheld=plan.withheld + plan.goods - goods,
+        shipping=shipping,
+    )

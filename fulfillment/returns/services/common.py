@@ -21,7 +21,7 @@ from fulfillment.returns.model import ReturnStatus
 from fulfillment.returns.repricing import kept_discount_for
 from fulfillment.returns.tables import ReturnLineRow, ReturnRow
 from fulfillment.services import refunds
-from fulfillment.tables import OrderLineRow, OrderRow, RefundRow
+from fulfillment.tables import OrderLineRow, OrderRow, RefundRow, TenderRow
 from loyalty.model import PointsKind
 from loyalty.repository import LoyaltyRepository
 from loyalty.services import active_customer_id, record_spend, reverse_points
@@ -168,7 +168,15 @@ async def plan(
 ) -> refund_rules.RefundPlan:
     snap = snapshot_lines(list(order_lines.values()))
     done, shipping_refunded = await refunded_goods(session, order)
-    return refund_rules.plan_refund(
+    left = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(TenderRow.amount - TenderRow.refunded), 0)).where(
+                TenderRow.order_id == order.id
+            )
+        )
+        or 0
+    )
+    planned = refund_rules.plan_refund(
         snap,
         gone_before={i: r.cancelled_quantity + r.returned_quantity for i, r in order_lines.items()},
         returning=returning,
@@ -178,6 +186,7 @@ async def plan(
         shipping_refunded=shipping_refunded,
         store_fault=store_fault,
     )
+    return refund_rules.capped(planned, left)
 
 
 async def settle(

@@ -61,3 +61,24 @@ def test_zero_refund_is_empty_and_negative_is_refused() -> None:
     assert split_refund([CARD], 0) == []
     with pytest.raises(ValidationFailed):
         split_refund([CARD], -1)
+
+
+def test_a_refund_plan_is_capped_by_what_the_tenders_still_hold() -> None:
+    from fulfillment.returns.refund_rules import LineRefund, RefundPlan, capped
+
+    plan = RefundPlan(
+        goods=300_00,
+        lines=(LineRefund(1, 1, 200_00), LineRefund(2, 1, 100_00)),
+        withheld=0,
+        shipping=39_00,
+    )
+    assert capped(plan, 500_00) is plan
+    assert capped(plan, 320_00) == RefundPlan(
+        goods=300_00, lines=plan.lines, withheld=0, shipping=20_00
+    )
+    assert capped(plan, 150_00) == RefundPlan(
+        goods=150_00,
+        lines=(LineRefund(1, 1, 100_00), LineRefund(2, 1, 50_00)),
+        withheld=150_00,
+        shipping=0,
+    )
