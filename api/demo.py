@@ -234,3 +234,13 @@ async def load_clienteling(runtime: Runtime) -> None:
 
 
 DEMO_STEPS.append(load_clienteling)
+
+
+async def load_orders(runtime: Runtime) -> None:
+    """A web delivery order (Анна Петрова) and a till sale at S01 (api/orders/demo.py)."""
+    from api.orders.demo import load_demo_orders
+
+    await load_demo_orders(runtime)
+
+
+DEMO_STEPS.append(load_orders)
