@@ -1,0 +1,28 @@
+"""A customer merge moves the duplicate's orders and carts to the survivor."""
+
+from __future__ import annotations
+
+from api.runtime import Runtime
+from loyalty.services import merge_customers
+from tests.support.orders import build_cart, enrol_customer, make_world, place_order, scalar
+
+
+async def test_merge_moves_orders_and_open_carts(runtime: Runtime) -> None:
+    import fulfillment.merge  # noqa: F401  (the API imports it at startup)
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 5}, keys=False)
+    survivor = await enrol_customer(runtime, "+79160000011")
+    duplicate = await enrol_customer(runtime, "+79160000012")
+    placed = await place_order(runtime, world, lines=[("HP-200", 1)], customer_id=duplicate)
+    await build_cart(runtime, world, lines=[("HP-200", 1)], customer_id=duplicate)
+    result = await merge_customers(
+        runtime.uow(), survivor_id=survivor, duplicate_id=duplicate, actor="test"
+    )
+    assert (result.moved["orders"], result.moved["carts"]) == (1, 2)  # checked out + open
+    assert (
+        await scalar(runtime, "SELECT customer_id FROM orders WHERE id = :i", i=placed.order_id)
+        == survivor
+    )
+    assert (
+        await scalar(runtime, "SELECT count(*) FROM carts WHERE customer_id = :c", c=duplicate) == 0
+    )
