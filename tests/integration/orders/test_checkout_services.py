@@ -9,10 +9,11 @@ import pytest
 from api.runtime import Runtime
 from domain.shared.errors import DomainError
 from fulfillment.model import TenderKind
-from fulfillment.services import checkout
+from fulfillment.services import carts, checkout
 from fulfillment.services.holding import StockShortfall
 from fulfillment.services.tenders import TenderRequest
 from tests.support.orders import (
+    ADDRESS,
     build_cart,
     cart_total,
     level,
@@ -109,3 +110,58 @@ async def test_tenders_must_cover_the_total(runtime: Runtime) -> None:
         )
     assert err.value.code == "TENDER_MISMATCH"
     assert await scalar(runtime, "SELECT count(*) FROM orders") == 0
+
+
+async def test_a_till_cart_with_a_member_sells_carry_out_at_tender(runtime: Runtime) -> None:
+    from tests.support.orders import enrol_customer
+
+    world = await make_world(runtime, stock={("HP-100", "S01"): 2, ("CB-400", "WH"): 3})
+    member = await enrol_customer(runtime)
+    till = world.principal("POS", store="S01")
+    _, token = await carts.create_cart(runtime.uow(), till)
+    ref = carts.CartRef(token=token)
+    await carts.attach_customer(runtime.uow(), till, ref, customer_id=member)
+    await carts.add_lines(
+        runtime.uow(),
+        till,
+        ref,
+        [
+            carts.NewLine(world.variants["HP-100"], 1, carts.FulfillmentMethod.CARRY_OUT),
+            carts.NewLine(world.variants["CB-400"], 1, carts.FulfillmentMethod.SHIP),
+        ],
+    )
+    await carts.set_shipping(runtime.uow(), till, ref, address=dict(ADDRESS), method="POST")
+    # carry-out is not held; the endless-aisle line is
+    assert await level(runtime, world, "HP-100", "S01") == {
+        "on_hand": 2,
+        "committed": 0,
+        "reserved": 0,
+    }
+    assert await level(runtime, world, "CB-400", "WH") == {
+        "on_hand": 3,
+        "committed": 0,
+        "reserved": 1,
+    }
+    placed = await checkout.checkout_cart(
+        runtime.uow(), till, ref, tenders=[TenderRequest(TenderKind.CASH, tendered=4_000_000)]
+    )
+    assert placed.number.startswith("S01-")
+    assert await level(runtime, world, "HP-100", "S01") == {
+        "on_hand": 1,
+        "committed": 0,
+        "reserved": 0,
+    }
+    assert await level(runtime, world, "CB-400", "WH") == {
+        "on_hand": 3,
+        "committed": 1,
+        "reserved": 0,
+    }
+    row = await scalar(
+        runtime,
+        "SELECT status::text || ' ' || points_earned || ' ' || (SELECT change FROM order_tenders "
+        "WHERE order_id = orders.id) FROM orders WHERE id = :i",
+        i=placed.order_id,
+    )
+    # 29 990 + 990 = 30 980 RUB, free post over 3 000; cash 40 000 -> change 9 020
+    # points per 100 RUB: 29 990 x 2 (headphones) + 990 x 1.5 (accessories) = 614.65 -> 614
+    assert row == "PLACED 614 902000"
