@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from api.auth import STAFF, allow
 from api.errors import UserError, payload_or_errors
-from api.fulfillment.access import visible
+from api.fulfillment.access import QueueReader, may_read_queue, visible
 from api.fulfillment.types import (
     FulfillmentMethod,
     FulfillmentOrderType,
@@ -30,12 +30,11 @@ from fulfillment.services import profiles, routing
 from fulfillment.sourcing import RouteLine, RouteRequest
 from inventory import queries as inventory
 
-QUEUE_ROLES = allow(Role.CASHIER, Role.STORE_MANAGER, Role.WAREHOUSE, Role.MERCHANDISER)
 PROFILE_ROLES = allow(Role.MERCHANDISER)
 
 
 def scoped(principal: Principal, location_id: int) -> None:
-    if not principal.can_act_at(location_id):
+    if not may_read_queue(principal, location_id):
         raise Forbidden(
             "You can see the queue of your own stores only; pick one of them.", field="locationId"
         )
@@ -123,10 +122,10 @@ async def route_request(info: Info, input: RoutingSimulateInput) -> RouteRequest
 @strawberry.type
 class FulfillmentQuery:
     @strawberry.field(
-        permission_classes=[QUEUE_ROLES],
+        permission_classes=[QueueReader],
         description="A location's work queue, oldest first: what it fulfils and the transfers "
         "coming to it as a pickup store. Staff of that location (merchandisers and admins "
-        "anywhere).",
+        "anywhere) and the store's own devices.",
     )
     async def fulfillment_orders(
         self,

@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import select
 
 from domain.shared.errors import Forbidden, ValidationFailed
@@ -49,6 +50,8 @@ from inventory import queries as inventory
 from inventory.errors import InsufficientStock
 from inventory.model import HoldChannel
 from inventory.services import holds, transfers
+
+log = structlog.get_logger(__name__)
 
 MayAct = Callable[[int], bool] | None
 
@@ -351,6 +354,8 @@ async def pick_up(
         require(fo, {FulfillmentStatus.READY_FOR_PICKUP}, "picked up")
         given = "".join((code or "").split())
         if fo.pickup_code is None or not hmac.compare_digest(given, fo.pickup_code):
+            # nothing is written for a wrong code; the log keeps the trail of attempts
+            log.warning("fulfillment.pickup_code_invalid", fulfillment_order_id=fo.id, actor=actor)
             raise PickupCodeInvalid(
                 "That pickup code does not match this order; ask the customer to open the "
                 "order in their app and read the code again.",

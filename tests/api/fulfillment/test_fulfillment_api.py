@@ -262,9 +262,14 @@ async def test_queue_query_count_does_not_grow_with_the_page(runtime, gql, world
         data = await staff(QUEUE, {"loc": gid("Location", w["s1"]), "first": 50})
         assert len(data["fulfillmentOrders"]["edges"]) == n
         counts.append(
-            len([s for s in count_queries.statements if "outbox" not in s and "pg_notify" not in s])
+            [
+                s
+                for s in count_queries.statements
+                # the outbox relay's own statements run on the same engine
+                if not any(bg in s for bg in ("outbox", "pg_notify", "pg_try_advisory"))
+            ]
         )
-    assert counts[0] == counts[1]
+    assert len(counts[0]) == len(counts[1]), (counts[0], counts[1])
 
 
 SIMULATE = """query($input: RoutingSimulateInput!) { routingSimulate(input: $input) {
@@ -459,3 +464,29 @@ async def test_pickup_by_transfer_through_the_api(runtime, gql, world, customer_
     assert out["fulfillmentOrderPickUp"]["fulfillmentOrder"]["status"] == "PICKED_UP"
     assert await level(runtime, w["tv"], w["s1"]) == figures()
     assert (await order_state(runtime, placed.order_id))["status"] == "COMPLETED"
+
+
+async def test_a_store_device_reads_its_own_queue_but_cannot_work_it(runtime, gql, world):
+    from domain.access import services as access
+    from domain.access.model import Channel
+
+    w = world
+    await stock(runtime, w["tv"], w["s1"], 2)
+    placed = await place_order(runtime, [(w["tv"], 1, M.PICKUP, w["s1"])])
+    tablet = await access.create_api_key(
+        runtime.uow(),
+        actor="t",
+        name="stockroom screen",
+        channel=Channel.STAFF,
+        location_id=w["s1"],
+    )
+    device = gql.as_(x_api_key=tablet.key)
+    data = await device(QUEUE, {"loc": gid("Location", w["s1"])})
+    assert [e["node"]["orderNumber"] for e in data["fulfillmentOrders"]["edges"]] == [placed.number]
+    other = await device.raw(QUEUE, {"loc": gid("Location", w["s2"])})
+    assert other.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    fo = gid("FulfillmentOrder", placed.fo_ids[0])
+    before = await snapshot(runtime)
+    raw = await device.raw(step("fulfillmentOrderStart"), {"input": {"fulfillmentOrderId": fo}})
+    assert raw.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await snapshot(runtime) == before
