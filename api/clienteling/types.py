@@ -718,6 +718,8 @@ class StoreActivityEvent:
         cid = self.consultation_db_id
         return encode_id("Consultation", cid) if cid is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="Signed-in staff only; a device key alone sees ids.")
     async def customer(self, info: Info) -> CustomerType | None:
+        if not info.context.principal.is_staff:
+            return None
         return await customer_by_id(info, self.customer_db_id)
