@@ -182,16 +182,15 @@ async def test_reject_through_the_api_resources_with_exact_levels(runtime, gql, 
       userErrors { code field message } cancelledQuantity
       fulfillmentOrder { status }
       replacements { status location { code } reasons } } }"""
-    out = await gql.as_(authorization=w["s2_staff"])(
-        doc,
-        {
-            "input": {
-                "fulfillmentOrderId": gid("FulfillmentOrder", fo_id),
-                "reason": "screen cracked",
-                "idempotencyKey": "rej-1",
-            }
-        },
-    )
+    variables = {
+        "input": {
+            "fulfillmentOrderId": gid("FulfillmentOrder", fo_id),
+            "reason": "screen cracked",
+            "idempotencyKey": "rej-1",
+        }
+    }
+    clerk = gql.as_(authorization=w["s2_staff"])
+    out = await clerk(doc, variables)
     r = out["fulfillmentOrderReject"]
     assert r["userErrors"] == [] and r["cancelledQuantity"] == 0
     assert r["fulfillmentOrder"] == {"status": "REJECTED"}
@@ -199,6 +198,11 @@ async def test_reject_through_the_api_resources_with_exact_levels(runtime, gql, 
     assert (new["status"], new["location"]["code"]) == ("OPEN", "S1")
     assert await level(runtime, w["tv"], w["s2"]) == figures(on_hand=1)
     assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=4, committed=1)
+    # a replay (the clerk's tablet retried) answers the same and moves nothing again
+    before = await snapshot(runtime)
+    replay = (await clerk(doc, variables))["fulfillmentOrderReject"]
+    assert replay["userErrors"] == [] and replay["replacements"] == r["replacements"]
+    assert await snapshot(runtime) == before
 
 
 async def test_staff_of_another_store_are_refused_and_nothing_changes(runtime, gql, world):
