@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from api.runtime import Runtime
+from fulfillment.queries import orders_of_customers
+from loyalty.queries import balances_by_customer
 from tests.api.clienteling.support import (
     ANNA,
     APP_KEY,
     WEB_KEY,
+    db_id,
     demo_store,
     now,
 )
@@ -114,10 +117,17 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
     }
     profile = (await staff(C360, {"c": anna, "loc": s01}))["customer360"]
     assert profile["personalised"] is True
+    async with runtime.session_factory() as session:  # what loyalty and orders hold for her
+        balance = (await balances_by_customer(session, [db_id(anna)]))[db_id(anna)]
+        earlier = await orders_of_customers(session, [db_id(anna)])
     assert profile["customer"] == {
         "displayName": "Анна Петрова",
-        "loyalty": {"pointsBalance": 2798, "tier": {"code": "GOLD"}},
+        "loyalty": {"pointsBalance": balance, "tier": {"code": "GOLD"}},
     }
+    # the demo's earlier web order: shown, and (placed before the consultation) never credited
+    assert [(o["number"], o["channel"], o["total"]) for o in profile["orders"]] == [
+        (o.number, o.channel, o.total) for o in earlier
+    ]
     assert [v["product"]["titleEn"] for v in profile["recentViews"]][:3] == [
         "Sony WH-1000XM5 headphones",  # review read just now
         "Sony ULT Wear headphones",  # the anonymous view, joined on sign-in
@@ -143,7 +153,7 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
     assert [a["description"] for a in profile["preferences"]["attributes"]] == [
         "under 250 g", "noise cancelling",
     ]  # fmt: skip
-    assert (profile["ratings"], profile["orders"], profile["returns"]) == ([], [], [])
+    assert (profile["ratings"], profile["returns"]) == ([], [])
     assert profile["consultations"] == [
         {"status": "ACCEPTED", "consultant": {"name": "Елена Смирнова"}}
     ]
@@ -225,4 +235,6 @@ async def test_the_store_knows_what_the_customer_did_online_and_the_site_learns_
         ],
     }  # fmt: skip
     profile = (await staff(C360, {"c": anna, "loc": s01}))["customer360"]
-    assert [(o["channel"], o["total"]) for o in profile["orders"]] == [("WEB", total)]
+    assert [(o["number"], o["channel"], o["total"]) for o in profile["orders"]] == [
+        (done["order"]["number"], "WEB", total)
+    ] + [(o.number, o.channel, o.total) for o in earlier]
