@@ -23,6 +23,7 @@ from loyalty.clienteling.services.consultations import (
 from loyalty.clienteling.services.interactions import (
     EventIn,
     Recorded,
+    forget_customer,
     join_on_sign_in,
     join_session,
     record_interactions,
@@ -45,6 +46,7 @@ __all__ = [
     "attribution_report",
     "close_consultation",
     "customer_360",
+    "forget_customer",
     "join_on_sign_in",
     "join_session",
     "recommend",

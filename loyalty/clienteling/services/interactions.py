@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -357,3 +357,20 @@ async def set_personalisation(
         )
         await uow.commit()
     return enabled
+
+
+async def forget_customer(session: AsyncSession, *, customer_id: int) -> int:
+    """Erasure: the behavioural timeline goes, consultations keep only what attribution needs
+    (no free text). For ``loyalty.services.erase_customer`` to call inside its transaction."""
+    result = await session.execute(
+        delete(InteractionRow).where(InteractionRow.customer_id == customer_id)
+    )
+    await session.execute(
+        update(ConsultationRow)
+        .where(ConsultationRow.customer_id == customer_id)
+        .values(note=None, summary=None)
+    )
+    await session.execute(
+        delete(PersonalisationRow).where(PersonalisationRow.customer_id == customer_id)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

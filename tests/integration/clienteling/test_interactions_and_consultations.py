@@ -340,3 +340,30 @@ async def test_the_attribution_report_credits_orders_in_the_window_to_the_consul
         (oleg.staff_user_id, 1, 1, {"RUB": 500}, [("POS", 500)]),
     ]  # fmt: skip
     assert [s.revenue for s in longer.staff] == [{"RUB": 600}, {"RUB": 500}]
+
+
+async def test_forgetting_an_erased_customer_removes_the_timeline_and_free_text(
+    runtime: Runtime, shop: Shop, rows
+):
+    anna = await shop.customer("+79160000001")
+    consultant = await shop.staff()
+    await record(
+        runtime,
+        [event(InteractionType.PRODUCT_VIEWED, "v", product_id=shop.product)],
+        customer_id=anna,
+    )
+    change = await services.start_consultation(
+        runtime.uow(), customer_id=anna, location_id=shop.store, principal=consultant
+    )
+    await services.close_consultation(
+        runtime.uow(), consultation_id=change.consultation_id, principal=consultant,
+        summary="Анна, тел. +7 916 000-00-01, любит бас",
+    )  # fmt: skip
+    uow = runtime.uow()
+    async with uow:
+        assert await services.forget_customer(uow.session, customer_id=anna) == 1
+        await uow.commit()
+    assert await rows("SELECT count(*) FROM interactions") == [(0,)]
+    assert await rows("SELECT status::text, summary, staff_user_id FROM consultations") == [
+        ("CLOSED", None, consultant.staff_user_id)
+    ]
