@@ -8,7 +8,12 @@ from tests.support.orders import build_cart, enrol_customer, make_world, place_o
 
 
 async def test_merge_moves_orders_and_open_carts(runtime: Runtime) -> None:
-    import fulfillment.merge  # noqa: F401  (the API imports it at startup)
+    from fulfillment.merge import move_orders
+    from loyalty.services import register_merge_step
+
+    # The API registers it at startup; registered again here because another test may have
+    # unregistered a step of that name for its own purposes.
+    register_merge_step("orders", move_orders)
 
     world = await make_world(runtime, stock={("HP-200", "WH"): 5}, keys=False)
     survivor = await enrol_customer(runtime, "+79160000011")
