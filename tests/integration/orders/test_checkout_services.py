@@ -165,3 +165,36 @@ async def test_a_till_cart_with_a_member_sells_carry_out_at_tender(runtime: Runt
     # 29 990 + 990 = 30 980 RUB, free post over 3 000; cash 40 000 -> change 9 020
     # points per 100 RUB: 29 990 x 2 (headphones) + 990 x 1.5 (accessories) = 614.65 -> 614
     assert row == "PLACED 614 902000"
+
+
+async def test_a_cart_whose_hold_was_swept_is_sourced_again_at_checkout(runtime: Runtime) -> None:
+    from inventory.services.holds import sweep_expired
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 2})
+    principal, ref = await build_cart(runtime, world, lines=[("HP-200", 2, "SHIP")])
+    async with runtime.engine.begin() as conn:
+        from sqlalchemy import text
+
+        await conn.execute(text("UPDATE stock_holds SET expires_at = now() - interval '1 minute'"))
+    assert await sweep_expired(runtime.uow) == 1
+    assert await level(runtime, world, "HP-200", "WH") == {
+        "on_hand": 2,
+        "committed": 0,
+        "reserved": 0,
+    }
+    placed = await checkout.checkout_cart(
+        runtime.uow(), principal, ref, tenders=[TenderRequest(TenderKind.CARD, reference="P")]
+    )
+    assert await level(runtime, world, "HP-200", "WH") == {
+        "on_hand": 2,
+        "committed": 2,
+        "reserved": 0,
+    }
+    assert (
+        await scalar(
+            runtime,
+            "SELECT count(*) FROM stock_holds WHERE status = 'COMMITTED' AND owner_ref = :o",
+            o=f"order:{placed.number}",
+        )
+        == 1
+    )
