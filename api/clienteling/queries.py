@@ -12,12 +12,8 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.auth import allow
-from api.clienteling.types import (
-    AttributionReport,
-    Customer360Type,
-    Recommendations,
-    StoreVisitors,
-)
+from api.clienteling.console_types import Customer360Type, StoreVisitors
+from api.clienteling.report_types import AttributionReport, Recommendations
 from api.relay import decode_id
 from domain.access.model import STORE_CHANNELS, Principal, Role
 from domain.access.model import Channel as _Channel

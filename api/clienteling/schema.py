@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from api.clienteling.mutations import ClientelingMutation
 from api.clienteling.queries import ClientelingQuery
-from api.clienteling.types import StoreActivityEvent
+from api.clienteling.report_types import StoreActivityEvent
 from api.inventory.schema import StoreScreen
 from api.relay import decode_id
 from domain.shared.errors import Forbidden
