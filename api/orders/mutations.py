@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -268,15 +269,15 @@ async def _load_order(info: Info, order_id: int) -> OrderType | None:
     return OrderType.from_row(row) if row is not None else None
 
 
-async def _variant_ids(info: Info, lines: list[Any]) -> list[int]:
-    """Lines name a variant by id or by SKU (scanned at the till)."""
+async def _variant_ids(session: AsyncSession, lines: list[Any]) -> list[int]:
+    """Lines name a variant by id or by SKU (scanned at the till). Inside a mutation pass the
+    unit of work's session: a second connection per request could starve the pool."""
     from domain.catalog import queries as catalog
 
     skus = [ln.sku for ln in lines if ln.variant_id is None and ln.sku]
     found: dict[str, Any] = {}
     if skus:
-        async with info.context.runtime.session_factory() as session:
-            found = await catalog.variants_by_skus(session, skus)
+        found = await catalog.variants_by_skus(session, skus)
     out = []
     for i, ln in enumerate(lines):
         if (ln.variant_id is None) == (ln.sku is None):
@@ -376,7 +377,7 @@ class OrdersMutation:
     )
     async def cart_lines_add(self, info: Info, input: CartLinesAddInput) -> CartLinesAddPayload:  # type: ignore[valid-type]
         async def run(uow: UnitOfWork) -> int:
-            ids = await _variant_ids(info, input.lines)
+            ids = await _variant_ids(uow.session, input.lines)
             lines = [
                 carts.NewLine(
                     vid,
@@ -487,10 +488,9 @@ class OrdersMutation:
             if input.customer_id is not None:
                 customer = decode_id(input.customer_id, "Customer", field="customerId")
             elif input.identifier:
-                async with info.context.runtime.session_factory() as session:
-                    found = await lookup(
-                        session, input.identifier, secret=info.context.runtime.secret
-                    )
+                found = await lookup(
+                    uow.session, input.identifier, secret=info.context.runtime.secret
+                )
                 if found.customer_id is None:
                     raise NotFound(
                         f"No member with {found.normalized}; enrol them or try another identifier.",
@@ -605,7 +605,8 @@ class OrdersMutation:
         self, info: Info, input: PosSaleCompleteInput
     ) -> PosSaleCompletePayload:
         async def body() -> PosSaleCompletePayload:
-            ids = await _variant_ids(info, input.lines)
+            async with info.context.runtime.session_factory() as session:
+                ids = await _variant_ids(session, input.lines)
             sale = pos.PosSale(
                 client_sale_id=input.client_sale_id,
                 lines=tuple(
