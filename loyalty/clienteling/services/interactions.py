@@ -129,6 +129,18 @@ async def check_references(session: AsyncSession, events: list[EventIn]) -> None
         loc = e.event.location_id
         if loc is not None and loc not in locations:
             errors.append(NotFound(f"Location {loc} does not exist.", field=f"{prefix}.locationId"))
+        elif (
+            loc is not None
+            and e.event.type in model.NEEDS_LOCATION
+            and not (locations[loc].sells_in_store and locations[loc].active)
+        ):
+            errors.append(
+                ValidationFailed(
+                    f"{locations[loc].name} does not serve customers in person; check in at "
+                    "a store.",
+                    field=f"{prefix}.locationId",
+                )
+            )
     if errors:
         raise errors[0] if len(errors) == 1 else MultipleErrors(errors)
 

@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from api.runtime import Runtime
 from domain.access.model import Role
@@ -367,3 +368,24 @@ async def test_forgetting_an_erased_customer_removes_the_timeline_and_free_text(
     assert await rows("SELECT status::text, summary, staff_user_id FROM consultations") == [
         ("CLOSED", None, consultant.staff_user_id)
     ]
+
+
+async def test_check_ins_and_consultant_requests_are_for_stores_only(
+    runtime: Runtime, shop: Shop, rows
+):
+    anna = await shop.customer("+79160000001")
+    async with runtime.engine.connect() as conn:
+        warehouse = (
+            await conn.execute(text("SELECT id FROM locations WHERE code LIKE 'WH%'"))
+        ).scalar_one()
+    with pytest.raises(DomainError) as exc:
+        await record(
+            runtime,
+            [event(InteractionType.CONSULTANT_REQUESTED, "r", location_id=warehouse)],
+            customer_id=anna,
+        )
+    assert (exc.value.field, exc.value.message) == (
+        "events[0].locationId",
+        "Central warehouse does not serve customers in person; check in at a store.",
+    )
+    assert await rows("SELECT count(*) FROM consultations") == [(0,)]
