@@ -7,7 +7,7 @@ idempotency key), each its own transaction.
 
 - ``checkout-3-lines``: 16 clients, 3-line carts over three SKUs with deep stock.
 - ``checkout-hot-sku``: 64 clients all buying one SKU with ``BENCH_ORDERS_HOT_STOCK`` units
-  (default 400): the stock runs out during the run, so the case measures the race and the
+  (default 150): the stock runs out during the run, so the case measures the race and the
   refusals after it. Afterwards: units committed == units on orders, never more than on hand
   (``oversold`` must be 0); ``placed`` and ``refused`` (INSUFFICIENT_STOCK userErrors).
 """
@@ -26,7 +26,7 @@ from bench import CaseContext, CaseResult, CustomCase, Data, Scenario, measure, 
 from domain.access import services as access
 from domain.access.model import Channel
 
-HOT_STOCK = int(os.environ.get("BENCH_ORDERS_HOT_STOCK", "400"))
+HOT_STOCK = int(os.environ.get("BENCH_ORDERS_HOT_STOCK", "150"))
 DEEP_STOCK = 1_000_000
 SKUS = {"BENCH-HP": 2_999_000, "BENCH-CB": 99_000, "BENCH-PH": 8_999_000, "BENCH-HOT": 349_000}
 ADDRESS = {
