@@ -249,3 +249,35 @@ async def recent_orders_of_customers(
     for row in rows:
         out[row.customer_id].append(row)  # type: ignore[index]
     return out
+
+
+@dataclass(frozen=True)
+class Promisable:
+    """What could still be promised of a variant: shippable from any shipping location, and
+    per location (pickup in store)."""
+
+    ship: int
+    at: dict[int, int]
+
+
+async def promisable(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, Promisable]:
+    """Per variant, units free to promise now at active locations (lapsed holds count as free,
+    negative levels as 0): one statement for all the variants (cart line loaders)."""
+    rows = await session.execute(
+        text(
+            "SELECT s.variant_id, s.location_id, l.ships, greatest(s.on_hand - s.committed "
+            "- s.reserved - s.safety_stock + coalesce((SELECT sum(h.quantity) FROM stock_holds h "
+            "WHERE h.variant_id = s.variant_id AND h.location_id = s.location_id "
+            "AND h.status = 'ACTIVE' AND h.expires_at <= now()), 0), 0)::integer AS free "
+            "FROM stock_levels s JOIN locations l ON l.id = s.location_id "
+            "WHERE l.active AND s.variant_id = ANY(:ids)"
+        ),
+        {"ids": list(set(variant_ids))},
+    )
+    ship: dict[int, int] = {}
+    at: dict[int, dict[int, int]] = {}
+    for variant_id, location_id, ships, free in rows:
+        at.setdefault(variant_id, {})[location_id] = free
+        if ships:
+            ship[variant_id] = ship.get(variant_id, 0) + free
+    return {v: Promisable(ship.get(v, 0), at.get(v, {})) for v in variant_ids}

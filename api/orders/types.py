@@ -123,6 +123,25 @@ class CartLineType:
     def held_quantity(self) -> int:
         return sum(h.quantity for h in self.holds)
 
+    @strawberry.field(
+        description="Units that could be promised for this line now: its holds plus what is "
+        "free where it can come from (SHIP: any shipping location; PICKUP: the pickup store; "
+        "null for CARRY_OUT: the till sells what is on the shelf). Below quantity: offer less, "
+        "another store or delivery."
+    )
+    async def available(self, info: Info) -> int | None:
+        if self.method is model.FulfillmentMethod.CARRY_OUT:
+            return None
+        found = await info.context.loaders.by_key("orders.promisable", q.promisable).load(
+            self.variant_db_id
+        )
+        held = sum(h.quantity for h in self.holds)
+        if found is None:
+            return held
+        if self.method is model.FulfillmentMethod.SHIP:
+            return held + found.ship
+        return held + found.at.get(self.pickup_location_db_id or 0, 0)
+
     @strawberry.field
     async def sku(self, info: Info) -> str:
         found = await _titles(info).load(self.variant_db_id)

@@ -2,7 +2,7 @@
 
 CART_FIELDS = """
   id token channel status voucherCodes shippingMethod
-  lines { id sku title quantity method heldQuantity pickupLocation { code }
+  lines { id sku title quantity method heldQuantity available pickupLocation { code }
           holds { quantity expiresAt location { code } reasons } }
   quote { userErrors { code message } quote { total { amount } shipping { amount } } }
 """

@@ -42,6 +42,8 @@ async def test_web_ship_flow(runtime, gql) -> None:
         ("HP-200", 1, "WH"),
         ("CB-400", 2, "WH"),
     ]
+    # held + still free where it can ship from: the shopper sees how many more they could have
+    assert [ln["available"] for ln in lines] == [4, 10]
     shipped = await web(
         docs.SET_SHIPPING,
         {"input": {"token": token, "address": ADDRESS, "shippingMethod": "COURIER"}},
