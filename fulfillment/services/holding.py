@@ -174,7 +174,7 @@ async def hold_units(
     """Cart holds (TTL per channel). A line is held whole or not at all: a partly held line
     gives its partial holds back so that it does not sit on units it cannot use."""
     expires_at = hold_expiry(hold_channel(channel), now=now)
-    taken, shortfalls, _ = await _take(
+    taken, shortfalls, decisions = await _take(
         uow,
         wants,
         ship_to=ship_to,
@@ -190,7 +190,8 @@ async def hold_units(
         if key in short:
             await inv.release(uow, hold_ids=[h for _, h in parts], actor=actor, reason="CART")
             continue
-        out[key] = [hold_json(a, h, expires_at, 0) for a, h in parts]
+        version = int(decisions[-1].get("profileVersion") or 0) if decisions else 0
+        out[key] = [hold_json(a, h, expires_at, version) for a, h in parts]
     return out, short
 
 
