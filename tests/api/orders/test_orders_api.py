@@ -280,3 +280,74 @@ async def test_order_updated_subscription_hears_the_cancellation(runtime: Runtim
     changes = {g["payload"]["data"]["orderUpdated"]["change"] for g in got}
     assert "CANCELLED" in changes or "REFUND" in changes
     assert got[-1]["payload"]["data"]["orderUpdated"]["order"]["status"] == "CANCELLED"
+
+
+LINES_UPDATE = """mutation($i: CartLinesUpdateInput!) { cartLinesUpdate(input: $i) {
+  userErrors { code field message } cart { lines { id sku quantity method heldQuantity } } } }"""
+LINES_REMOVE = """mutation($i: CartLinesRemoveInput!) { cartLinesRemove(input: $i) {
+  userErrors { code field message } cart { lines { id } } } }"""
+
+
+async def test_changing_and_removing_lines_moves_their_holds(runtime, gql):
+    from tests.support.orders import level
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 5, ("HP-200", "S01"): 2})
+    web = gql.as_(x_api_key=world.web_key)
+    token = await _web_cart(web, [{"sku": "HP-200", "quantity": 2}])
+    cart = (await web("query($t: String!) { cart(token: $t) { id lines { id } } }", {"t": token}))[
+        "cart"
+    ]
+    line = cart["lines"][0]["id"]
+    # S01 ships and is nearest the address: held there
+    assert (await level(runtime, world, "HP-200", "S01"))["reserved"] == 2
+    changed = await web(
+        LINES_UPDATE,
+        {
+            "i": {
+                "token": token,
+                "lines": [
+                    {
+                        "lineId": line,
+                        "quantity": 1,
+                        "method": "PICKUP",
+                        "pickupLocationId": gid("Location", world.locations["S01"]),
+                    }
+                ],
+            }
+        },
+    )
+    assert changed["cartLinesUpdate"]["cart"]["lines"][0]["method"] == "PICKUP"
+    assert await level(runtime, world, "HP-200", "WH") == {
+        "on_hand": 5,
+        "committed": 0,
+        "reserved": 0,
+    }
+    assert await level(runtime, world, "HP-200", "S01") == {
+        "on_hand": 2,
+        "committed": 0,
+        "reserved": 1,
+    }
+    bad = await web(
+        LINES_UPDATE, {"i": {"token": token, "lines": [{"lineId": line, "quantity": 5000}]}}
+    )
+    assert bad["cartLinesUpdate"]["userErrors"][0]["field"] == "lines[0].quantity"
+    assert await level(runtime, world, "HP-200", "S01") == {
+        "on_hand": 2,
+        "committed": 0,
+        "reserved": 1,
+    }
+    removed = await web(LINES_REMOVE, {"i": {"token": token, "lineIds": [line]}})
+    assert removed["cartLinesRemove"]["cart"]["lines"] == []
+    assert await level(runtime, world, "HP-200", "S01") == {
+        "on_hand": 2,
+        "committed": 0,
+        "reserved": 0,
+    }
+    # someone without the token (or the cart's store) does not see it
+    stranger = gql.as_(x_api_key=world.web_key)
+    seen = await stranger(
+        "query($id: ID!) { cart(id: $id) { id } node(id: $id) { id } }", {"id": cart["id"]}
+    )
+    assert seen == {"cart": None, "node": None}
+    wrong = await stranger(LINES_REMOVE, {"i": {"cartId": cart["id"], "lineIds": [line]}})
+    assert wrong["cartLinesRemove"]["userErrors"][0]["code"] == "NOT_FOUND"
