@@ -117,3 +117,38 @@ async def test_a_carried_out_sale_cannot_be_cancelled_and_nothing_changes(runtim
     assert err.value.code == "NOT_CANCELLABLE"
     assert await counters(runtime, world, None, None) == before
     assert await scalar(runtime, "SELECT count(*) FROM order_refunds") == 0
+
+
+async def test_a_voucher_with_one_use_left_goes_to_one_of_two_racing_checkouts(
+    runtime: Runtime,
+) -> None:
+    import asyncio
+
+    from fulfillment.services import checkout
+    from tests.support.orders import build_cart, level
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 5})
+    code = await make_voucher(runtime, "ONCE", limit=1)
+    carts = [
+        await build_cart(runtime, world, lines=[("HP-200", 1, "SHIP")], vouchers=[code])
+        for _ in range(2)
+    ]
+    results = await asyncio.gather(
+        *(
+            checkout.checkout_cart(
+                runtime.uow(), p, ref, tenders=[TenderRequest(TenderKind.CARD, reference=f"P{i}")]
+            )
+            for i, (p, ref) in enumerate(carts)
+        ),
+        return_exceptions=True,
+    )
+    errors = [r for r in results if isinstance(r, DomainError)]
+    assert len(errors) == 1 and errors[0].code == "VOUCHER_EXHAUSTED"
+    assert await scalar(runtime, "SELECT count(*) FROM orders") == 1
+    # the loser's stock went back with its rollback: its cart hold is still a hold
+    assert await level(runtime, world, "HP-200", "WH") == {
+        "on_hand": 5,
+        "committed": 1,
+        "reserved": 1,
+    }
+    assert await scalar(runtime, "SELECT used FROM vouchers WHERE code = 'ONCE'") == 1
