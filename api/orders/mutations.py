@@ -33,6 +33,7 @@ from fulfillment.model import TenderKind as Kind
 from fulfillment.services import cancel, carts, checkout, pos
 from fulfillment.services.holding import StockShortfall
 from fulfillment.services.tenders import TenderRequest
+from inventory.services import retry_on_contention
 from loyalty.services import lookup
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -325,8 +326,8 @@ async def _cart_mutation(
         async def execute(uow: UnitOfWork) -> dict[str, Any]:
             return {"cartId": await run(uow)}
 
-        result = await idempotent(
-            info, operation=operation, key=key, request=request, execute=execute
+        result = await retry_on_contention(
+            lambda: idempotent(info, operation=operation, key=key, request=request, execute=execute)
         )
         return payload(user_errors=[], cart=await _load_cart(info, int(result["cartId"])))
 
@@ -580,12 +581,14 @@ class OrdersMutation:
                 return {"orderId": placed.order_id, "number": placed.number}
 
             try:
-                result = await idempotent(
-                    info,
-                    operation="checkoutComplete",
-                    key=input.idempotency_key,
-                    request=_req(input),
-                    execute=execute,
+                result = await retry_on_contention(
+                    lambda: idempotent(
+                        info,
+                        operation="checkoutComplete",
+                        key=input.idempotency_key,
+                        request=_req(input),
+                        execute=execute,
+                    )
                 )
             except StockShortfall as exc:
                 return CheckoutCompletePayload(
@@ -627,12 +630,14 @@ class OrdersMutation:
                 placed = await pos.complete_sale(uow, info.context.principal, sale)
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
-            result = await idempotent(
-                info,
-                operation="posSaleComplete",
-                key=input.idempotency_key,
-                request=_req(input),
-                execute=execute,
+            result = await retry_on_contention(
+                lambda: idempotent(
+                    info,
+                    operation="posSaleComplete",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
+                )
             )
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
@@ -674,12 +679,14 @@ class OrdersMutation:
                 )
                 return {"orderId": done.order_id, "refunded": done.refunded}
 
-            result = await idempotent(
-                info,
-                operation="orderCancel",
-                key=input.idempotency_key,
-                request=_req(input),
-                execute=execute,
+            result = await retry_on_contention(
+                lambda: idempotent(
+                    info,
+                    operation="orderCancel",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
+                )
             )
             return OrderCancelPayload(
                 user_errors=[],

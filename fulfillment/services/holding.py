@@ -227,7 +227,9 @@ async def commit_units(
 
     out = Committed()
     fresh: list[Want] = []
-    for want in sorted(wants, key=lambda w: w.key):
+    # Variant order, like every stock write here: checkouts of carts with the same items lock
+    # their levels in the same order (a deadlock victim is retried whole by the API anyway).
+    for want in sorted(wants, key=lambda w: (w.variant_id, w.key)):
         holds = list(held.get(want.key, ()))
         if holds and sum(int(h["quantity"]) for h in holds) == want.quantity:
             try:
