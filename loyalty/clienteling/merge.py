@@ -1,13 +1,16 @@
 """The "interactions" merge step: a duplicate profile's timeline, consultations and
-personalisation choice move to the survivor (preferences follow, being derived)."""
+personalisation choice move to the survivor (preferences follow, being derived). And the
+"interactions" erasure step: an erased customer's timeline goes."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.clienteling.model import ConsultationStatus
 from loyalty.clienteling.tables import ConsultationRow, InteractionRow, PersonalisationRow
 from loyalty.services.merge import MergeContext, register_merge_step
+from loyalty.services.privacy import register_erasure_step
 
 OPEN = (ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED)
 
@@ -72,3 +75,12 @@ async def move_interactions(ctx: MergeContext) -> dict[str, int]:
 
 
 register_merge_step("interactions", move_interactions)
+
+
+async def _forget(session: AsyncSession, customer_id: int) -> int:
+    from loyalty.clienteling.services import forget_customer
+
+    return await forget_customer(session, customer_id=customer_id)
+
+
+register_erasure_step("interactions", _forget)

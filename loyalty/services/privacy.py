@@ -3,9 +3,11 @@ keyed by the now anonymous customer id."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.shared.errors import Conflict
 from domain.shared.uow import UnitOfWork
@@ -23,6 +25,20 @@ from loyalty.tables import (
     CustomerRow,
 )
 
+#: Another context's part of an erasure, run in the same transaction: ``(session, customer_id)``
+#: -> rows affected. Clienteling deletes the behavioural timeline; orders drop contact details.
+ErasureStep = Callable[[AsyncSession, int], Awaitable[int]]
+_STEPS: dict[str, ErasureStep] = {}
+
+
+def register_erasure_step(name: str, step: ErasureStep) -> None:
+    """Add (or replace, by name) a step that removes a context's personal data of a customer."""
+    _STEPS[name] = step
+
+
+def erasure_steps() -> list[str]:
+    return list(_STEPS)
+
 
 @dataclass(frozen=True)
 class Erasure:
@@ -31,6 +47,7 @@ class Erasure:
     addresses_removed: int
     points_forfeited: int
     replayed: bool
+    steps: dict[str, int] | None = None  # rows each registered step changed
 
 
 async def erase_customer(uow: UnitOfWork, customer_id: int, *, actor: str) -> Erasure:
@@ -94,6 +111,7 @@ async def erase_customer(uow: UnitOfWork, customer_id: int, *, actor: str) -> Er
             await repo.consume_lots(customer_id, balance, prefer=None)
             assert entry_id is not None
             uow.record(_changed(customer_id, entry_id, PointsKind.ADJUST, -balance, 0, None, actor))
+        steps = {name: await step(session, customer_id) for name, step in _STEPS.items()}
         uow.record(CustomerErased(customer_id=customer_id, actor=actor))
         await uow.commit()
-    return Erasure(customer_id, identifiers, addresses, balance, False)
+    return Erasure(customer_id, identifiers, addresses, balance, False, steps)

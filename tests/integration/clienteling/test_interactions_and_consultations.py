@@ -343,7 +343,7 @@ async def test_the_attribution_report_credits_orders_in_the_window_to_the_consul
     assert [s.revenue for s in longer.staff] == [{"RUB": 600}, {"RUB": 500}]
 
 
-async def test_forgetting_an_erased_customer_removes_the_timeline_and_free_text(
+async def test_erasing_a_customer_removes_the_timeline_and_free_text(
     runtime: Runtime, shop: Shop, rows
 ):
     anna = await shop.customer("+79160000001")
@@ -360,10 +360,8 @@ async def test_forgetting_an_erased_customer_removes_the_timeline_and_free_text(
         runtime.uow(), consultation_id=change.consultation_id, principal=consultant,
         summary="Анна, тел. +7 916 000-00-01, любит бас",
     )  # fmt: skip
-    uow = runtime.uow()
-    async with uow:
-        assert await services.forget_customer(uow.session, customer_id=anna) == 1
-        await uow.commit()
+    erased = await loyalty.erase_customer(runtime.uow(), anna, actor="admin:1")
+    assert erased.steps is not None and erased.steps["interactions"] == 1
     assert await rows("SELECT count(*) FROM interactions") == [(0,)]
     assert await rows("SELECT status::text, summary, staff_user_id FROM consultations") == [
         ("CLOSED", None, consultant.staff_user_id)

@@ -83,7 +83,7 @@ async def test_merge_moves_everything_into_the_survivor_exactly_once(runtime, en
     result = await services.merge_customers(
         runtime.uow(), survivor_id=survivor, duplicate_id=duplicate, actor="staff:7"
     )
-    assert result.moved == {
+    loyalty_moved = {
         "profile": 0,
         "identifiers": 2,  # phone + card
         "addresses": 0,
@@ -92,6 +92,12 @@ async def test_merge_moves_everything_into_the_survivor_exactly_once(runtime, en
         "points": 120,
         "spend": 1,
     }
+    assert {k: result.moved[k] for k in loyalty_moved} == loyalty_moved
+    # Other contexts' steps (orders, carts, returns, store credit, interactions) ran too, with
+    # nothing of this customer to move.
+    others = {k: v for k, v in result.moved.items() if k not in loyalty_moved}
+    assert {"orders", "carts", "returns", "interactions"} <= set(others)
+    assert set(others.values()) == {0}
     after = await profile_rows(rows, survivor)
     assert after == {
         "customer_identifiers": before["customer_identifiers"] + 2,
