@@ -198,3 +198,30 @@ async def test_a_cart_whose_hold_was_swept_is_sourced_again_at_checkout(runtime:
         )
         == 1
     )
+
+
+async def test_carts_with_the_same_items_in_opposite_orders_check_out_side_by_side(
+    runtime: Runtime,
+) -> None:
+    import asyncio
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 40, ("CB-400", "WH"): 40})
+    pairs = []
+    for i in range(20):
+        lines = [("HP-200", 1, "SHIP"), ("CB-400", 1, "SHIP")]
+        pairs.append(await build_cart(runtime, world, lines=lines if i % 2 else lines[::-1]))
+    placed = await asyncio.gather(
+        *(
+            checkout.checkout_cart(
+                runtime.uow(), p, ref, tenders=[TenderRequest(TenderKind.CARD, reference="P")]
+            )
+            for p, ref in pairs
+        )
+    )
+    assert len({p.number for p in placed}) == 20
+    for sku in ("HP-200", "CB-400"):
+        assert await level(runtime, world, sku, "WH") == {
+            "on_hand": 40,
+            "committed": 20,
+            "reserved": 0,
+        }
