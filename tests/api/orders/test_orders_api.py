@@ -351,3 +351,21 @@ async def test_changing_and_removing_lines_moves_their_holds(runtime, gql):
     assert seen == {"cart": None, "node": None}
     wrong = await stranger(LINES_REMOVE, {"i": {"cartId": cart["id"], "lineIds": [line]}})
     assert wrong["cartLinesRemove"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_a_customers_orders_page_newest_first(runtime, gql, customer_token):
+    world = await make_world(runtime, stock={("CB-400", "WH"): 9})
+    anna = await enrol_customer(runtime)
+    numbers = [
+        (await place_order(runtime, world, lines=[("CB-400", 1)], customer_id=anna)).number
+        for _ in range(3)
+    ]
+    me = gql.as_(authorization=customer_token(anna))
+    first = (await me(docs.ORDERS, {"first": 2}))["orders"]
+    assert [e["node"]["number"] for e in first["edges"]] == numbers[::-1][:2]
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = (await me(docs.ORDERS, {"first": 2, "after": first["pageInfo"]["endCursor"]}))["orders"]
+    assert [e["node"]["number"] for e in rest["edges"]] == [numbers[0]]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    profile = await me("query { me { orders { number } } }")
+    assert [o["number"] for o in profile["me"]["orders"]] == numbers[::-1]
