@@ -161,6 +161,11 @@ class OrderRow(Base):
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     needs_recount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # An offline till sale whose tenders differ from the server's price for that moment (the
+    # till's cached prices were stale): tenders minus total, for the back office to reconcile.
+    payment_discrepancy: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default="0"
+    )
     # Loyalty points the order earned (loyalty ledger reference: the order number).
     points_earned: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=0, server_default="0"

@@ -447,6 +447,11 @@ class OrderType(relay.Node):
     email: str | None
     client_sale_id: str | None
     needs_recount: bool
+    payment_discrepancy: Money = strawberry.field(
+        description="An offline till sale paid differently from the price in force when it "
+        "happened (the till's cached prices were stale): tenders minus total, to reconcile. "
+        "Zero otherwise."
+    )
     points_earned: int
     sourcing: JSON = strawberry.field(description="The sourcing decisions and their reasons.")
     customer_db_id: strawberry.Private[int | None]
@@ -475,6 +480,7 @@ class OrderType(relay.Node):
             email=r.email,
             client_sale_id=r.client_sale_id,
             needs_recount=r.needs_recount,
+            payment_discrepancy=money(r.payment_discrepancy, c),
             points_earned=r.points_earned,
             sourcing=r.sourcing,
             customer_db_id=r.customer_id,

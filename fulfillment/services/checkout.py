@@ -156,7 +156,10 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             at=draft.placed_at,
         )
         _check_draft(draft, quote)
-        planned = plan_tenders(draft.tenders, total=quote.total, customer_id=draft.customer_id)
+        offline = draft.client_sale_id is not None and draft.placed_at is not None
+        planned = plan_tenders(
+            draft.tenders, total=quote.total, customer_id=draft.customer_id, offline=offline
+        )
         number = await order_number(uow, draft.channel, draft.location_id)
         has_online = any(ln.method is not FulfillmentMethod.CARRY_OUT for ln in draft.lines)
         codes = [v.code for v in quote.vouchers if v.accepted]
@@ -188,6 +191,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             email=draft.email,
             phone=draft.phone,
             needs_recount=False,
+            payment_discrepancy=sum(t.amount for t in planned) - quote.total,
             points_earned=0,
             actor=draft.actor,
         )

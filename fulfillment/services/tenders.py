@@ -51,9 +51,17 @@ def _rub(minor: int) -> str:
 
 
 def plan_tenders(
-    requests: Sequence[TenderRequest], *, total: int, customer_id: int | None
+    requests: Sequence[TenderRequest],
+    *,
+    total: int,
+    customer_id: int | None,
+    offline: bool = False,
 ) -> list[PlannedTender]:
-    """Check the tenders against the order total; raises with every problem at once."""
+    """Check the tenders against the order total; raises with every problem at once.
+
+    ``offline``: a till sale replayed from an offline queue. The money already changed hands,
+    so tenders that do not add up to the server's total (the till priced with stale cached
+    prices) are taken as they were; the caller records the difference on the order."""
     errors: list[DomainError] = []
     if len(requests) > MAX_TENDERS:
         raise ValidationFailed(f"Use at most {MAX_TENDERS} tenders.", field="tenders")
@@ -136,7 +144,7 @@ def plan_tenders(
             )
         amounts[open_ended[0]] = rest
         known = total
-    if known != total:
+    if known != total and not offline:
         if known < total:
             msg = (
                 f"The tenders cover {_rub(known)} of {_rub(total)}; "

@@ -171,6 +171,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("needs_recount", sa.Boolean(), nullable=False),
+        sa.Column("payment_discrepancy", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("points_earned", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),

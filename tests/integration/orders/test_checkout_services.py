@@ -98,6 +98,44 @@ async def test_pos_sale_replayed_is_recorded_once_even_past_an_empty_shelf(
     )
 
 
+async def test_an_offline_sale_paid_at_stale_prices_is_recorded_with_the_difference(
+    runtime: Runtime,
+) -> None:
+    """The till priced the sale from its cache; the server's price then differs. Online that
+    is a TENDER_MISMATCH; offline the money already changed hands, so the sale is recorded and
+    the difference is kept on the order for the back office."""
+    world = await make_world(runtime, stock={("CB-400", "S01"): 5})
+    card = [TenderRequest(TenderKind.CARD, amount=100_000, reference="TERM-77")]
+    with pytest.raises(DomainError) as err:
+        await pos_sale(
+            runtime, world, "S01", lines=[("CB-400", 1)], client_sale_id="T1-7", tenders=card
+        )
+    assert err.value.code == "TENDER_MISMATCH"
+    assert await scalar(runtime, "SELECT count(*) FROM orders") == 0
+    assert (await level(runtime, world, "CB-400", "S01"))["on_hand"] == 5
+
+    at = datetime.now(UTC) - timedelta(hours=3)
+    placed = await pos_sale(
+        runtime,
+        world,
+        "S01",
+        lines=[("CB-400", 1)],
+        client_sale_id="T1-8",
+        occurred_at=at,
+        tenders=card,
+    )
+    total = await scalar(runtime, "SELECT total FROM orders WHERE id = :i", i=placed.order_id)
+    discrepancy = await scalar(
+        runtime, "SELECT payment_discrepancy FROM orders WHERE id = :i", i=placed.order_id
+    )
+    paid = await scalar(
+        runtime, "SELECT amount FROM order_tenders WHERE order_id = :i", i=placed.order_id
+    )
+    assert total != 100_000
+    assert (paid, discrepancy) == (100_000, 100_000 - total)
+    assert (await level(runtime, world, "CB-400", "S01"))["on_hand"] == 4
+
+
 async def test_tenders_must_cover_the_total(runtime: Runtime) -> None:
     world = await make_world(runtime, stock={("HP-200", "WH"): 5})
     principal, ref = await build_cart(runtime, world, lines=[("HP-200", 1, "SHIP")])
