@@ -210,13 +210,17 @@ async def test_a_later_context_moves_its_rows_by_registering_a_merge_step(runtim
         seen.append((ctx.survivor_id, ctx.duplicate_id))
         return 3
 
+    registered = merge_module._STEPS.get("orders")  # the real step, if the app registered it
     services.register_merge_step("orders", move_orders)
     try:
         result = await services.merge_customers(
             runtime.uow(), survivor_id=a, duplicate_id=b, actor="s"
         )
     finally:
-        merge_module._STEPS.pop("orders")
+        if registered is None:
+            merge_module._STEPS.pop("orders")
+        else:
+            services.register_merge_step("orders", registered)
     assert seen == [(a, b)] and result.moved["orders"] == 3
 
 
