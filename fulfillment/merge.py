@@ -1,12 +1,16 @@
 """The "orders" customer-merge step: a duplicate profile's orders and carts move to the
-survivor (open carts too, so a cart started before the merge is still found)."""
+survivor (open carts too, so a cart started before the merge is still found). And the "orders"
+erasure step: an erased customer's orders stay for the accounts, without their contact details
+and delivery addresses."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import null, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fulfillment.tables import CartRow, OrderRow
 from loyalty.services.merge import MergeContext, register_merge_step
+from loyalty.services.privacy import register_erasure_step
 
 
 async def move_orders(ctx: MergeContext) -> dict[str, int]:
@@ -27,3 +31,20 @@ async def move_orders(ctx: MergeContext) -> dict[str, int]:
 
 
 register_merge_step("orders", move_orders)
+
+
+async def forget_contacts(session: AsyncSession, customer_id: int) -> int:
+    """Orders and carts keep their lines, prices and payments; the e-mail, phone and delivery
+    address go."""
+    changed = 0
+    for table in (OrderRow, CartRow):
+        result = await session.execute(
+            update(table)
+            .where(table.customer_id == customer_id)
+            .values(email=None, phone=None, ship_address=null())  # SQL NULL, not JSON null
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed
+
+
+register_erasure_step("orders", forget_contacts)

@@ -31,3 +31,25 @@ async def test_merge_moves_orders_and_open_carts(runtime: Runtime) -> None:
     assert (
         await scalar(runtime, "SELECT count(*) FROM carts WHERE customer_id = :c", c=duplicate) == 0
     )
+
+
+async def test_erasure_keeps_orders_without_contact_details(runtime: Runtime) -> None:
+    from loyalty.services import erase_customer
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 5}, keys=False)
+    customer = await enrol_customer(runtime, "+79160000013")
+    placed = await place_order(runtime, world, lines=[("HP-200", 1)], customer_id=customer)
+    before = await scalar(
+        runtime, "SELECT ship_address IS NOT NULL FROM orders WHERE id = :i", i=placed.order_id
+    )
+    assert before is True
+    erased = await erase_customer(runtime.uow(), customer, actor="admin:1")
+    assert erased.steps is not None and erased.steps["orders"] == 2  # the order + its cart
+    assert await scalar(
+        runtime,
+        "SELECT (email, phone, ship_address) IS NULL AND total > 0 FROM orders WHERE id = :i",
+        i=placed.order_id,
+    )
+    assert (
+        await scalar(runtime, "SELECT count(*) FROM orders WHERE customer_id = :c", c=customer) == 1
+    )
