@@ -1,10 +1,10 @@
 """Cancelling a whole order, or some units, before they are handed over. In one transaction:
 
-- stock: engineer B's ``release_order_lines`` releases the committed units (raises
+- stock: ``release_order_lines`` releases the committed units (raises
   NOT_CANCELLABLE for units already shipped, picked up or carried out);
 - money: the cancelled units' share of what was paid (each line's ``total`` split per unit with
   largest remainder, so cancelling every unit gives back exactly the line total), plus the
-  delivery charge once nothing is left to deliver, refunded over the tenders by C's
+  delivery charge once nothing is left to deliver, refunded over the tenders by
   ``refunds.refund`` (points and store credit go back to the customer);
 - vouchers: their uses are given back when the whole order is cancelled;
 - loyalty: earned points taken back pro rata (all that is left when the whole order goes), and

@@ -1,4 +1,4 @@
-"""Stock for carts and orders: sourcing (engineer B's ``routing.plan``) decides where, inventory's
+"""Stock for carts and orders: sourcing (``routing.plan``) decides where, inventory's
 conditional UPDATEs (``reserve`` / ``commit_hold`` / ``commit_direct`` / ``record_sale``) take
 the units. Everything here runs inside the caller's unit of work.
 

@@ -4,7 +4,7 @@ Reject (OPEN or IN_PROGRESS): the units still needed are routed again with the r
 location - and every location that already rejected this order - excluded as a source, and
 committed at the new location(s) in the same transaction; new fulfillment orders are created
 and the rejected one points at the first of them (``replaced_by_id``). Units nobody has are
-cancelled through the cancel service (engineer A's) so the customer is refunded. The rejected
+cancelled through the cancel service so the customer is refunded. The rejected
 location's commitment is released, so its stock figures show the units as available again.
 
 Pickup deadline: a READY_FOR_PICKUP order past its deadline is cancelled the same way:
@@ -71,7 +71,7 @@ async def cancel_units(
     actor: str,
     reason: str,
 ) -> dict[int, int]:
-    """Cancel these units of one fulfillment order through engineer A's cancel service, so the
+    """Cancel these units of one fulfillment order through the cancel service, so the
     customer is refunded (their share of the tenders, points, store credit) and the order
     status follows. The cancel service knows nothing of fulfillment orders: the units are
     taken from this one only (``only_fulfillment_order``)."""

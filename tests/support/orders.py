@@ -1,4 +1,4 @@
-"""Placing orders in tests (stable helper for every order engineer's tests).
+"""Placing orders in tests (shared by the order, fulfillment, returns and clienteling tests).
 
     world = await make_world(runtime, stock={("HP-100", "WH"): 10, ("HP-100", "S01"): 3})
     placed = await place_order(runtime, world, lines=[("HP-100", 2, "SHIP")], customer_id=cid)

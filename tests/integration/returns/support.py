@@ -1,6 +1,6 @@
 """Helpers for the store-credit and refund tests: customers through loyalty's services, and a
 bare order with tenders (refunds need only the order row and its tenders; returns tests use
-engineer A's checkout)."""
+the checkout)."""
 
 from __future__ import annotations
 
