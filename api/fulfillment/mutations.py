@@ -177,6 +177,36 @@ def _actor(info: Info) -> str:
     return str(info.context.principal.actor)
 
 
+async def _work(
+    info: Info,
+    payload_cls: type,
+    operation: str,
+    input: Any,
+    step: Callable[..., Awaitable[Any]],
+    **params: Any,
+) -> Any:
+    """A store work step (``fulfillment_work``) on one fulfillment order, exactly once."""
+
+    async def act(uow: UnitOfWork, fo_id: int) -> None:
+        await step(
+            uow,
+            fulfillment_order_id=fo_id,
+            actor=_actor(info),
+            may_act=may_act(info.context.principal),
+            **params,
+        )
+
+    return await _step(
+        info,
+        payload_cls,
+        operation=operation,
+        gid=input.fulfillment_order_id,
+        key=input.idempotency_key,
+        request=params,
+        act=act,
+    )
+
+
 @strawberry.type
 class FulfillmentMutation:
     @strawberry.mutation(
@@ -185,22 +215,8 @@ class FulfillmentMutation:
     async def fulfillment_order_start(
         self, info: Info, input: FulfillmentOrderStartInput
     ) -> FulfillmentOrderStartPayload:  # type: ignore[valid-type]
-        async def act(uow: UnitOfWork, fo_id: int) -> None:
-            await work.start(
-                uow,
-                fulfillment_order_id=fo_id,
-                actor=_actor(info),
-                may_act=may_act(info.context.principal),
-            )
-
-        return await _step(
-            info,
-            FulfillmentOrderStartPayload,
-            operation="fulfillmentOrderStart",
-            gid=input.fulfillment_order_id,
-            key=input.idempotency_key,
-            request={},
-            act=act,
+        return await _work(
+            info, FulfillmentOrderStartPayload, "fulfillmentOrderStart", input, work.start
         )
 
     @strawberry.mutation(
@@ -211,22 +227,12 @@ class FulfillmentMutation:
     async def fulfillment_order_mark_ready(
         self, info: Info, input: FulfillmentOrderMarkReadyInput
     ) -> FulfillmentOrderMarkReadyPayload:  # type: ignore[valid-type]
-        async def act(uow: UnitOfWork, fo_id: int) -> None:
-            await work.mark_ready(
-                uow,
-                fulfillment_order_id=fo_id,
-                actor=_actor(info),
-                may_act=may_act(info.context.principal),
-            )
-
-        return await _step(
+        return await _work(
             info,
             FulfillmentOrderMarkReadyPayload,
-            operation="fulfillmentOrderMarkReady",
-            gid=input.fulfillment_order_id,
-            key=input.idempotency_key,
-            request={},
-            act=act,
+            "fulfillmentOrderMarkReady",
+            input,
+            work.mark_ready,
         )
 
     @strawberry.mutation(
@@ -237,24 +243,14 @@ class FulfillmentMutation:
     async def fulfillment_order_ship(
         self, info: Info, input: FulfillmentOrderShipInput
     ) -> FulfillmentOrderShipPayload:  # type: ignore[valid-type]
-        async def act(uow: UnitOfWork, fo_id: int) -> None:
-            await work.ship(
-                uow,
-                fulfillment_order_id=fo_id,
-                carrier=input.carrier,
-                tracking_number=input.tracking_number,
-                actor=_actor(info),
-                may_act=may_act(info.context.principal),
-            )
-
-        return await _step(
+        return await _work(
             info,
             FulfillmentOrderShipPayload,
-            operation="fulfillmentOrderShip",
-            gid=input.fulfillment_order_id,
-            key=input.idempotency_key,
-            request={"carrier": input.carrier, "tracking": input.tracking_number},
-            act=act,
+            "fulfillmentOrderShip",
+            input,
+            work.ship,
+            carrier=input.carrier,
+            tracking_number=input.tracking_number,
         )
 
     @strawberry.mutation(
@@ -263,22 +259,8 @@ class FulfillmentMutation:
     async def fulfillment_order_deliver(
         self, info: Info, input: FulfillmentOrderDeliverInput
     ) -> FulfillmentOrderDeliverPayload:  # type: ignore[valid-type]
-        async def act(uow: UnitOfWork, fo_id: int) -> None:
-            await work.deliver(
-                uow,
-                fulfillment_order_id=fo_id,
-                actor=_actor(info),
-                may_act=may_act(info.context.principal),
-            )
-
-        return await _step(
-            info,
-            FulfillmentOrderDeliverPayload,
-            operation="fulfillmentOrderDeliver",
-            gid=input.fulfillment_order_id,
-            key=input.idempotency_key,
-            request={},
-            act=act,
+        return await _work(
+            info, FulfillmentOrderDeliverPayload, "fulfillmentOrderDeliver", input, work.deliver
         )
 
     @strawberry.mutation(
@@ -289,23 +271,13 @@ class FulfillmentMutation:
     async def fulfillment_order_pick_up(
         self, info: Info, input: FulfillmentOrderPickUpInput
     ) -> FulfillmentOrderPickUpPayload:  # type: ignore[valid-type]
-        async def act(uow: UnitOfWork, fo_id: int) -> None:
-            await work.pick_up(
-                uow,
-                fulfillment_order_id=fo_id,
-                code=input.code,
-                actor=_actor(info),
-                may_act=may_act(info.context.principal),
-            )
-
-        return await _step(
+        return await _work(
             info,
             FulfillmentOrderPickUpPayload,
-            operation="fulfillmentOrderPickUp",
-            gid=input.fulfillment_order_id,
-            key=input.idempotency_key,
-            request={"code": input.code},
-            act=act,
+            "fulfillmentOrderPickUp",
+            input,
+            work.pick_up,
+            code=input.code,
         )
 
     @strawberry.mutation(
