@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 import inspect
+from functools import partial
 from pathlib import Path
 
 import strawberry

@@ -11,7 +11,7 @@ from domain.access.model import Role
 from inventory import services as inv
 from inventory.model import LocationKind
 from tests.conftest import GQL
-from tests.integration.inventory.support import figures, level, movements, scalar, snapshot
+from tests.integration.inventory.support import figures, level, scalar, snapshot
 
 
 def gid(type_name: str, db_id: int) -> str:
