@@ -166,6 +166,11 @@ class OrderRow(Base):
     payment_discrepancy: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=0, server_default="0"
     )
+    # What the back office should look at on an offline sale the server could not honour in
+    # full (a voucher used up meanwhile, points no longer there); the sale is recorded anyway.
+    review_notes: Mapped[list[str]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default="[]"
+    )
     # Loyalty points the order earned (loyalty ledger reference: the order number).
     points_earned: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=0, server_default="0"

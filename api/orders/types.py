@@ -452,6 +452,11 @@ class OrderType(relay.Node):
         "happened (the till's cached prices were stale): tenders minus total, to reconcile. "
         "Zero otherwise."
     )
+    review_notes: list[str] = strawberry.field(
+        description="For the back office: what an offline till sale got that the server could "
+        "not honour (a voucher used up meanwhile, points no longer there). The sale is "
+        "recorded all the same."
+    )
     points_earned: int
     sourcing: JSON = strawberry.field(description="The sourcing decisions and their reasons.")
     customer_db_id: strawberry.Private[int | None]
@@ -481,6 +486,7 @@ class OrderType(relay.Node):
             client_sale_id=r.client_sale_id,
             needs_recount=r.needs_recount,
             payment_discrepancy=money(r.payment_discrepancy, c),
+            review_notes=list(r.review_notes),
             points_earned=r.points_earned,
             sourcing=r.sourcing,
             customer_db_id=r.customer_id,

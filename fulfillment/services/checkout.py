@@ -108,7 +108,9 @@ def _ship_to(address: dict[str, Any] | None) -> tuple[float, float] | None:
     return float(a["latitude"]), float(a["longitude"])
 
 
-def _check_draft(draft: Draft, quote: pricing.Quote) -> None:
+def _check_draft(draft: Draft, quote: pricing.Quote, *, offline: bool = False) -> list[str]:
+    """Raise every problem at once. An offline till sale is never refused for a voucher the
+    server no longer accepts: the sale is priced without it and the returned note says why."""
     errors: list[DomainError] = []
     if not draft.lines:
         errors.append(ValidationFailed("The cart is empty; add items first.", field="lines"))
@@ -126,6 +128,7 @@ def _check_draft(draft: Draft, quote: pricing.Quote) -> None:
                 )
             )
     rejected = [v for v in quote.vouchers if not v.accepted]
+    notes = [f"voucher {v.code} not honoured: {v.message}" for v in rejected] if offline else []
     errors += [
         VoucherRejected(
             f"{v.message} Remove voucher {v.code} to go on.",
@@ -133,9 +136,11 @@ def _check_draft(draft: Draft, quote: pricing.Quote) -> None:
             code=v.reason.value,
         )
         for v in rejected
+        if not offline
     ]
     if errors:
         raise errors[0] if len(errors) == 1 else MultipleErrors(errors)
+    return notes
 
 
 async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = None) -> Placed:
@@ -155,8 +160,8 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             currency=draft.currency,
             at=draft.placed_at,
         )
-        _check_draft(draft, quote)
         offline = draft.client_sale_id is not None and draft.placed_at is not None
+        notes = _check_draft(draft, quote, offline=offline)
         planned = plan_tenders(
             draft.tenders, total=quote.total, customer_id=draft.customer_id, offline=offline
         )
@@ -191,7 +196,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             email=draft.email,
             phone=draft.phone,
             needs_recount=False,
-            payment_discrepancy=sum(t.amount for t in planned) - quote.total,
+            review_notes=notes,
             points_earned=0,
             actor=draft.actor,
         )
@@ -236,7 +241,10 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         await session.flush()
         line_id = {ln.key: r.id for ln, r in zip(draft.lines, rows, strict=True)}
 
-        await take_tenders(uow, order=order, planned=planned, actor=draft.actor)
+        taken = await take_tenders(
+            uow, order=order, planned=planned, actor=draft.actor, offline=offline
+        )
+        order.payment_discrepancy = sum(t.amount for t in taken) - quote.total
         uow.record(
             OrderUpdated(
                 order_id=order.id,
@@ -275,7 +283,24 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
 
         codes = [v.code for v in quote.vouchers if v.accepted]
-        if codes:
+        if codes and offline:
+            # The till gave the discount; a use the voucher no longer has is noted, not refused.
+            for code in codes:
+                try:
+                    async with session.begin_nested():
+                        await consume_vouchers(
+                            uow,
+                            codes=[code],
+                            customer_id=draft.customer_id,
+                            order_ref=number,
+                            now=now,
+                        )
+                except VoucherRejected as exc:
+                    order.review_notes = [
+                        *order.review_notes,
+                        f"voucher {code} use not counted: {exc}",
+                    ]
+        elif codes:
             await consume_vouchers(
                 uow, codes=codes, customer_id=draft.customer_id, order_ref=number, now=now
             )

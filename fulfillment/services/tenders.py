@@ -183,35 +183,34 @@ def plan_tenders(
 
 
 async def take_tenders(
-    uow: UnitOfWork, *, order: OrderRow, planned: Sequence[PlannedTender], actor: str
+    uow: UnitOfWork,
+    *,
+    order: OrderRow,
+    planned: Sequence[PlannedTender],
+    actor: str,
+    offline: bool = False,
 ) -> list[TenderRow]:
     """Write the tenders; points and store credit are taken now (may raise
-    INSUFFICIENT_POINTS / INSUFFICIENT_STORE_CREDIT, and the checkout rolls back)."""
+    INSUFFICIENT_POINTS / INSUFFICIENT_STORE_CREDIT, and the checkout rolls back).
+
+    ``offline``: a replayed till sale is recorded whatever happens. Points or store credit
+    that are no longer there are not taken; the tender is left out and a review note says so
+    (the order's payment discrepancy shows the shortfall)."""
     rows: list[TenderRow] = []
     async with uow:
         for i, t in enumerate(planned):
-            if t.kind is TenderKind.POINTS:
-                assert order.customer_id is not None
+            if offline and t.kind in (TenderKind.POINTS, TenderKind.STORE_CREDIT):
                 try:
-                    await redeem_points(
-                        uow, order.customer_id, points=t.points, reference=order.number, actor=actor
-                    )
+                    async with uow.session.begin_nested():
+                        await _take_balance(uow, order, t, i, actor)
                 except DomainError as exc:
-                    exc.field = f"tenders[{i}].points"
-                    raise
-            elif t.kind is TenderKind.STORE_CREDIT:
-                assert order.customer_id is not None
-                try:
-                    await store_credit.redeem(
-                        uow,
-                        customer_id=order.customer_id,
-                        amount=t.amount,
-                        reference=f"{order.number}#{i}",
-                        actor=actor,
-                    )
-                except DomainError as exc:
-                    exc.field = f"tenders[{i}].amount"
-                    raise
+                    order.review_notes = [
+                        *order.review_notes,
+                        f"{t.kind.value} tender of {_rub(t.amount)} not taken: {exc}",
+                    ]
+                    continue
+            elif t.kind in (TenderKind.POINTS, TenderKind.STORE_CREDIT):
+                await _take_balance(uow, order, t, i, actor)
             row = TenderRow(
                 order_id=order.id,
                 kind=t.kind,
@@ -227,3 +226,26 @@ async def take_tenders(
         await uow.session.flush()
         await uow.commit()
     return rows
+
+
+async def _take_balance(
+    uow: UnitOfWork, order: OrderRow, t: PlannedTender, i: int, actor: str
+) -> None:
+    """Points (loyalty ledger) or store credit for tender ``i``, referenced by the order."""
+    assert order.customer_id is not None
+    try:
+        if t.kind is TenderKind.POINTS:
+            await redeem_points(
+                uow, order.customer_id, points=t.points, reference=order.number, actor=actor
+            )
+        else:
+            await store_credit.redeem(
+                uow,
+                customer_id=order.customer_id,
+                amount=t.amount,
+                reference=f"{order.number}#{i}",
+                actor=actor,
+            )
+    except DomainError as exc:
+        exc.field = f"tenders[{i}].{'points' if t.kind is TenderKind.POINTS else 'amount'}"
+        raise

@@ -172,6 +172,12 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("needs_recount", sa.Boolean(), nullable=False),
         sa.Column("payment_discrepancy", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column(
+            "review_notes",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
+            nullable=False,
+        ),
         sa.Column("points_earned", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),

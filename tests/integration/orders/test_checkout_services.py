@@ -18,6 +18,7 @@ from tests.support.orders import (
     cart_total,
     level,
     make_world,
+    place_order,
     pos_sale,
     scalar,
 )
@@ -134,6 +135,72 @@ async def test_an_offline_sale_paid_at_stale_prices_is_recorded_with_the_differe
     assert total != 100_000
     assert (paid, discrepancy) == (100_000, 100_000 - total)
     assert (await level(runtime, world, "CB-400", "S01"))["on_hand"] == 4
+
+
+async def test_an_offline_sale_is_recorded_when_its_points_or_voucher_are_gone(
+    runtime: Runtime,
+) -> None:
+    """The till took 500 points and a voucher while offline; by the replay the customer has
+    100 points and the voucher's last use went to a web order. The sale is still recorded at
+    the server's price: neither is taken, review notes say why, and the payment discrepancy is
+    what the back office has to settle."""
+    from fulfillment.services import pos
+    from tests.support.orders import enrol_customer, give_points, make_voucher
+
+    world = await make_world(runtime, stock={("HP-200", "S01"): 5, ("HP-200", "WH"): 5})
+    member = await enrol_customer(runtime)
+    await give_points(runtime, member, 100)
+    code = await make_voucher(runtime, "LAST1", amount=50_000, threshold=100_000, limit=1)
+    await place_order(runtime, world, lines=[("HP-200", 1)], vouchers=[code])
+    till = world.principal("POS", store="S01")
+    placed = await pos.complete_sale(
+        runtime.uow(),
+        till,
+        pos.PosSale(
+            client_sale_id="T1-OFF-1",
+            lines=(pos.SaleLine(world.variants["HP-200"], 1),),
+            tenders=(
+                TenderRequest(TenderKind.POINTS, points=500),
+                TenderRequest(TenderKind.CARD, amount=249_000, reference="TERM-9"),
+            ),
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            customer_id=member,
+            voucher_codes=(code,),
+        ),
+    )
+    total = await scalar(runtime, "SELECT total FROM orders WHERE id = :i", i=placed.order_id)
+    assert total == 349_000  # no voucher discount: its last use was gone
+    notes = await scalar(
+        runtime, "SELECT review_notes FROM orders WHERE id = :i", i=placed.order_id
+    )
+    assert [n.split(":")[0] for n in notes] == [
+        "voucher LAST1 not honoured",
+        "POINTS tender of 500.00 not taken",
+    ]
+    assert (
+        await scalar(
+            runtime, "SELECT payment_discrepancy FROM orders WHERE id = :i", i=placed.order_id
+        )
+        == 249_000 - 349_000
+    )
+    assert await scalar(
+        runtime,
+        "SELECT array_agg(kind::text) FROM order_tenders WHERE order_id = :i",
+        i=placed.order_id,
+    ) == ["CARD"]
+    earned = await scalar(
+        runtime, "SELECT points_earned FROM orders WHERE id = :i", i=placed.order_id
+    )
+    assert earned > 0
+    # nothing redeemed: the balance is what she had plus what this sale earned
+    assert (
+        await scalar(
+            runtime, "SELECT balance FROM loyalty_accounts WHERE customer_id = :c", c=member
+        )
+        == 100 + earned
+    )
+    assert await scalar(runtime, "SELECT used FROM vouchers WHERE code = :c", c=code) == 1
+    assert (await level(runtime, world, "HP-200", "S01"))["on_hand"] == 4
 
 
 async def test_tenders_must_cover_the_total(runtime: Runtime) -> None:
