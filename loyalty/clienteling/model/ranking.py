@@ -84,7 +84,7 @@ def explain(
 
 def _similarity(
     a: ProductFacts, b: ProductFacts, attributes: Mapping[str, AttributeInfo],
-    spans: Mapping[str, float],
+    spans: Mapping[str, float], *, words: bool = True,
 ) -> tuple[float, list[str]]:  # fmt: skip
     total, parts, shared = 0.0, [], 0
     for code in attributes:
@@ -96,7 +96,7 @@ def _similarity(
             span = spans.get(code) or max(abs(nb), 1.0)
             total += max(0.0, 1.0 - abs(na - nb) / span)
             shared += 1
-            if len(parts) < 3:
+            if words and len(parts) < 3:
                 info = attributes.get(code)
                 parts.append(
                     f"{_label(code, attributes)} {_with_unit(na, info)} vs {_with_unit(nb, info)}"
@@ -131,10 +131,9 @@ def rank(
             spans[code] = max(values) - min(values)
     brands = {w.key: w for w in prefs.brands}
     favourites = set(prefs.favourites)
-    out: list[Recommendation] = []
-    for c in candidates:
-        if c.id in prefs.rejected or (context is not None and c.id == context.id):
-            continue
+
+    def assess(c: ProductFacts, words: bool) -> Recommendation:
+        """The score; with ``words`` also the sentences (only the kept few need them)."""
         score, reasons, misses = 0.0, [], []
         for pref in prefs.attributes:
             value = c.attributes.get(pref.attribute)
@@ -143,7 +142,7 @@ def rank(
             met = _meets(pref, value, attributes.get(pref.attribute))
             if met is None:
                 continue
-            sentence = explain(pref, value, attributes, met)
+            sentence = explain(pref, value, attributes, met) if words else ""
             if met:
                 score += pref.weight
                 reasons.append(sentence)
@@ -153,18 +152,14 @@ def rank(
         if c.price is not None and (prefs.price_min is not None or prefs.price_max is not None):
             low = prefs.price_min if prefs.price_min is not None else 0
             high = prefs.price_max
+            span = _range_text(prefs.price_min, prefs.price_max) if words else ""
+            price = fmt_money(c.price, c.currency) if words else ""
             if c.price >= low and (high is None or c.price <= high):
                 score += 1.0
-                reasons.append(
-                    f"costs {fmt_money(c.price, c.currency)}, within your "
-                    f"{_range_text(prefs.price_min, prefs.price_max)} range"
-                )
+                reasons.append(f"costs {price}, within your {span} range")
             else:
                 score -= 2.0
-                misses.append(
-                    f"costs {fmt_money(c.price, c.currency)}, outside your "
-                    f"{_range_text(prefs.price_min, prefs.price_max)} range"
-                )
+                misses.append(f"costs {price}, outside your {span} range")
         if c.id in favourites:
             score += 1.0
             reasons.append("in your favourites")
@@ -175,12 +170,22 @@ def rank(
             score += 0.5
             reasons.append(f"{c.brand}: you {brands[c.brand].evidence[0].text}")
         if context is not None:
-            similarity, parts = _similarity(c, context, attributes, spans)
+            similarity, parts = _similarity(c, context, attributes, spans, words=words)
             score += 2.0 * similarity
             if not context.in_stock and parts:
                 reasons.append(
                     f"close to {context.title}, which is out of stock here: " + ", ".join(parts)
                 )
-        out.append(Recommendation(c, round(score, 3), tuple(reasons), tuple(misses)))
-    out.sort(key=lambda r: (-r.score, r.product.price or 0, r.product.id))
-    return out[:limit]
+        return Recommendation(c, round(score, 3), tuple(reasons), tuple(misses))
+
+    def order(r: Recommendation) -> tuple[float, int, int]:
+        return (-r.score, r.product.price or 0, r.product.id)
+
+    # Score everything, word only the kept few: the sentences are most of the cost.
+    scored = [
+        assess(c, False)
+        for c in candidates
+        if c.id not in prefs.rejected and (context is None or c.id != context.id)
+    ]
+    scored.sort(key=order)
+    return [assess(r.product, True) for r in scored[:limit]]
