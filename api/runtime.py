@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.ratelimit import RateLimiter, make_rate_limiter
 from domain.shared.broadcast import Broadcaster, make_broadcaster
 from domain.shared.db import make_engine, make_session_factory
 from domain.shared.embedded import EmbeddedPostgres
@@ -31,6 +32,7 @@ class Runtime:
     secret: str
     embedded: EmbeddedPostgres | None = None
     caches: dict[str, dict[object, object]] = field(default_factory=dict)
+    rate_limiter: RateLimiter | None = None
     _maintenance: asyncio.Task[None] | None = None
 
     def uow(self) -> UnitOfWork:
@@ -67,6 +69,12 @@ class Runtime:
             events=EventStream(engine, broadcaster),
             secret=settings.resolved_secret_key(),
             embedded=embedded,
+            rate_limiter=make_rate_limiter(
+                points=settings.rate_limit_points,
+                window_seconds=settings.rate_limit_window_seconds,
+                redis_url=settings.redis_url,
+                prefix=settings.redis_prefix,
+            ),
         )
         if run_relay:
             await relay.start()
@@ -92,6 +100,8 @@ class Runtime:
                 await self._maintenance
         await self.relay.stop()
         await self.broadcaster.close()
+        if self.rate_limiter is not None:
+            await self.rate_limiter.close()
         await self.engine.dispose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)

@@ -31,6 +31,7 @@ from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
 from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
+from api.ratelimit import CostLimit
 from api.returns.schema import ReturnsMutation, ReturnsQuery, ReturnsSubscription
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
@@ -50,8 +51,9 @@ async def _resolve_node(info: Info, gid: relay.GlobalID) -> relay.Node | None:
 class NodeQuery:
     # Plain resolvers rather than relay.node(): that helper mutates the field when a schema is
     # built, so the Query class could serve only one schema per process.
-    @strawberry.field(description="Any object by its global id; null if it does not exist or "
-                                  "you may not see it.")
+    @strawberry.field(
+        description="Any object by its global id; null if it does not exist or you may not see it."
+    )
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         return await _resolve_node(info, id)
 
@@ -59,8 +61,8 @@ class NodeQuery:
     async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
         if len(ids) > info.context.settings.max_page_size:
             raise ValidationFailed(
-                f"Ask for at most {info.context.settings.max_page_size} ids at once.",
-                field="ids")
+                f"Ask for at most {info.context.settings.max_page_size} ids at once.", field="ids"
+            )
         return list(await asyncio.gather(*(_resolve_node(info, gid) for gid in ids)))
 
 
@@ -118,6 +120,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ParserCache, maxsize=2048),
             partial(ValidationCache, maxsize=2048),
             *limit_extensions(settings),
+            CostLimit,
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(

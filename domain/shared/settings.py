@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     max_directives: int = 20
     max_page_size: int = 100
     max_body_bytes: int = 256 * 1024
+    # Cost-based rate limit per client (API key, signed-in person or address): points per
+    # window; 0 turns it off. See api/ratelimit.py for the cost of an operation.
+    rate_limit_points: int = 0
+    rate_limit_window_seconds: int = 60
     api_key_cache_seconds: float = 30.0
 
     # Outbox relay.
