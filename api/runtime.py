@@ -81,17 +81,35 @@ class Runtime:
             runtime._maintenance = asyncio.create_task(runtime._housekeeping(), name="housekeeping")
         return runtime
 
-    async def _housekeeping(self, every_seconds: float = 300.0) -> None:
-        """Drop published outbox rows and idempotency keys past their retention."""
+    async def _housekeeping(self) -> None:
+        """Drop published outbox rows and idempotency keys past their retention, and run the
+        sweepers, every ``housekeeping_seconds``."""
         while True:
-            await asyncio.sleep(every_seconds)
+            await asyncio.sleep(self.settings.housekeeping_seconds)
             try:
                 await self.relay.cleanup()
                 await purge_expired(
                     self.uow(), older_than_hours=self.settings.idempotency_retention_hours
                 )
+                await self.sweep()
             except Exception:
                 log.exception("housekeeping.failed")
+
+    async def sweep(self) -> dict[str, int]:
+        """Lapsed stock holds go back to the shelf figures; pickups not collected by their
+        deadline are released and refunded. Each item is its own short transaction that
+        re-checks it under a lock, so replicas sweeping at the same time do each item once
+        (the ``inventory-sweep`` / ``fulfillment-sweep`` commands do the same on demand)."""
+        from fulfillment.services.rerouting import sweep_pickup_deadlines
+        from inventory.services.holds import sweep_expired
+
+        swept = {
+            "holds": await sweep_expired(self.uow),
+            "pickups": await sweep_pickup_deadlines(self.uow),
+        }
+        if any(swept.values()):
+            log.info("housekeeping.swept", **swept)
+        return swept
 
     async def stop(self) -> None:
         if self._maintenance is not None:

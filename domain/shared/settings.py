@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     outbox_retention_hours: int = 72
     idempotency_retention_hours: int = 7 * 24
+    # How often each server process cleans up and runs the hold and pickup-deadline sweepers.
+    housekeeping_seconds: float = 300.0
 
     db_pool_size: int = 10
     db_max_overflow: int = 20

@@ -488,3 +488,32 @@ async def test_concurrent_rejects_never_promise_more_than_the_next_store_has(run
     statuses = sorted([(await order_state(runtime, p.order_id))["status"] for p in placed])
     assert statuses == ["CANCELLED"] * 3 + ["PLACED"] * 3
     await books_straight(runtime)
+
+
+async def test_the_server_sweeps_lapsed_holds_and_uncollected_pickups(runtime, world):
+    """What every server process runs every ``housekeeping_seconds`` (no cron needed)."""
+    from inventory.services.holds import reserve
+
+    w = world
+    await stock(runtime, w["tv"], w["s1"], 3)
+    await stock(runtime, w["phone"], w["s2"], 2)
+    placed = await place_order(runtime, [(w["tv"], 1, M.PICKUP, w["s1"])])
+    (fo_id,) = placed.fo_ids
+    await work.mark_ready(runtime.uow(), fulfillment_order_id=fo_id, actor="t")
+    await reserve(
+        runtime.uow(),
+        variant_id=w["phone"],
+        location_id=w["s2"],
+        quantity=1,
+        owner_ref="cart-line:1",
+        expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    async with runtime.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE fulfillment_orders SET pickup_deadline = now() - interval '1 minute'")
+        )
+    assert await runtime.sweep() == {"holds": 1, "pickups": 1}
+    assert await level(runtime, w["tv"], w["s1"]) == figures(on_hand=3)
+    assert await level(runtime, w["phone"], w["s2"]) == figures(on_hand=2)
+    assert (await fo_row(runtime, fo_id)).status is FS.CANCELLED
+    assert await runtime.sweep() == {"holds": 0, "pickups": 0}  # nothing twice
