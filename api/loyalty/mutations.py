@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.auth import SignedInCustomer, allow
-from api.errors import UserError, payload_or_errors
+from api.errors import UserError, payload_or_errors, user_errors
 from api.loyalty.types import (
     STAFF_VIEWERS,
     ContactChannel,
@@ -25,9 +26,10 @@ from api.loyalty.types import (
 )
 from api.mutations import idempotent
 from api.relay import decode_id, encode_id
-from domain.access.model import Principal, Role
-from domain.shared.errors import Forbidden
+from domain.access.model import Principal, PrincipalKind, Role
+from domain.shared.errors import DomainError, Forbidden
 from domain.shared.uow import UnitOfWork
+from fulfillment.services.carts import adopt_cart
 from loyalty import model, queries, services
 from loyalty.clienteling.services import join_on_sign_in
 from loyalty.tables import CustomerIdentifierRow, CustomerMergeRow
@@ -78,6 +80,11 @@ class CustomerSignUpInput:
 class CustomerSignInInput:
     identifier: str = strawberry.field(description="Email or phone, in any common format.")
     password: str
+    cart_token: str | None = strawberry.field(
+        default=None,
+        description="The anonymous cart's token: on sign-in the cart becomes the customer's "
+        "(its lines, holds and vouchers join their open cart of that channel).",
+    )
 
 
 @strawberry.type
@@ -86,6 +93,9 @@ class CustomerSignInPayload:
     token: str | None = None
     expires_at: datetime | None = None
     customer: CustomerType | None = None
+    cart_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The customer's cart after adopting `cartToken`'s."
+    )
 
 
 @strawberry.input
@@ -281,11 +291,29 @@ class LoyaltyMutation:
             await join_on_sign_in(
                 ctx.uow(), customer_id=signed.customer_id, session_id=ctx.principal.session_id
             )  # clienteling
+            cart_id, errors = None, []
+            if input.cart_token:
+                # The anonymous cart is adopted on sign-in; a cart that cannot be (someone
+                # else's, checked out) leaves the sign-in standing and says why.
+                member = dataclasses.replace(
+                    ctx.principal,
+                    kind=PrincipalKind.CUSTOMER,
+                    role=Role.CUSTOMER,
+                    customer_id=signed.customer_id,
+                )
+                try:
+                    cart_id = encode_id(
+                        "Cart", await adopt_cart(ctx.uow(), member, token=input.cart_token)
+                    )
+                except DomainError as exc:
+                    exc.field = "cartToken"
+                    errors = user_errors(exc)
             return CustomerSignInPayload(
-                user_errors=[],
+                user_errors=errors,
                 token=signed.token,
                 expires_at=_expires(signed.expires_at),
                 customer=await _own(info, signed.customer_id),
+                cart_id=cart_id,
             )
 
         return await payload_or_errors(CustomerSignInPayload, run)

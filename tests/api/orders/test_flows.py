@@ -360,3 +360,60 @@ async def test_buy_on_the_web_pick_up_in_the_store(
         "committed": 0,
         "reserved": 0,
     }
+
+
+SIGN_IN = """mutation($i: CustomerSignInInput!) { customerSignIn(input: $i) {
+  userErrors { code field message } token cartId } }"""
+
+
+async def test_the_anonymous_cart_is_adopted_on_sign_in(runtime, gql) -> None:
+    from loyalty.services import sign_up
+
+    world = await make_world(runtime, stock={("HP-200", "WH"): 4})
+    for email in ("olga@example.ru", "ivan@example.ru"):
+        await sign_up(
+            runtime.uow(), email=email, password="long-enough-pw", first_name="X", channel="WEB"
+        )
+    web = gql.as_(x_api_key=world.web_key)
+    cart = await _cart(web)
+    await web(docs.LINES_ADD, {"input": {"token": cart["token"], "lines": [
+        {"sku": "HP-200", "quantity": 2, "method": "SHIP"}]}})  # fmt: skip
+    signed = (
+        await web(
+            SIGN_IN,
+            {
+                "i": {
+                    "identifier": "olga@example.ru",
+                    "password": "long-enough-pw",
+                    "cartToken": cart["token"],
+                }
+            },
+        )
+    )["customerSignIn"]
+    assert signed["userErrors"] == [] and signed["cartId"] == cart["id"]
+    olga = web.as_(authorization=f"Bearer {signed['token']}")
+    mine = await olga(
+        "query($id: ID!) { cart(id: $id) { customer { id } lines { sku quantity heldQuantity } } }",
+        {"id": signed["cartId"]},
+    )
+    assert mine["cart"]["lines"] == [{"sku": "HP-200", "quantity": 2, "heldQuantity": 2}]
+    assert mine["cart"]["customer"] is not None
+    # someone else signing in with the same token keeps their sign-in, not the cart
+    other = (
+        await web.raw(
+            SIGN_IN,
+            {
+                "i": {
+                    "identifier": "ivan@example.ru",
+                    "password": "long-enough-pw",
+                    "cartToken": cart["token"],
+                }
+            },
+        )
+    ).json()["data"]["customerSignIn"]
+    assert other["token"] and other["cartId"] is None
+    assert [e["field"] for e in other["userErrors"]] == ["cartToken"]
+    again = await olga(
+        "query($id: ID!) { cart(id: $id) { lines { quantity } } }", {"id": signed["cartId"]}
+    )
+    assert again["cart"]["lines"] == [{"quantity": 2}]
