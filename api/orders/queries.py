@@ -96,7 +96,7 @@ class OrdersQuery:
         elif p.is_staff:
             if locations is not None and not p.can_act_at(locations[0]):
                 raise Forbidden("You can see your own stores' orders only.", field="locationId")
-            if locations is None and customers is None and not p.can_act_at(-1):
+            if locations is None and customers is None and not p.acts_everywhere:
                 locations = tuple(sorted(p.location_ids))
         elif p.client_location_id is not None:
             if locations is not None and locations != (p.client_location_id,):

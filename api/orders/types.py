@@ -421,7 +421,7 @@ def can_see_order(info: Info, row: OrderRow) -> bool:
         p.client_location_id == row.location_id or p.can_act_at(row.location_id)
     ):
         return True
-    return p.is_staff and (p.can_act_at(-1) or bool(p.location_ids))
+    return p.acts_somewhere
 
 
 @strawberry.type(name="Order", description="An order from any channel.")

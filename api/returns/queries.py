@@ -22,10 +22,6 @@ from loyalty.services import active_customer_id
 VIEWERS = allow(Role.CUSTOMER, Role.CASHIER, Role.STORE_MANAGER, Role.WAREHOUSE)
 
 
-def _staff_sees_all(p: Principal) -> bool:
-    return p.is_staff and (p.can_act_at(-1) or bool(p.location_ids))
-
-
 async def _own_customer(info: Info, customer_gid: relay.GlobalID | None) -> int:
     """The customer the caller may read: themself, or (staff) the one named."""
     p: Principal = info.context.principal
@@ -77,10 +73,10 @@ class ReturnsQueryFields:
             cid = await _own_customer(info, customer_id)
         if lid is not None and not p.can_act_at(lid):
             raise Forbidden("You can list the returns of your own stores only.", field="locationId")
-        if p.customer_id is None and not _staff_sees_all(p):
+        if p.customer_id is None and not p.acts_somewhere:
             raise Forbidden("Staff of a store list returns.", field="locationId")
         if oid is None and cid is None and lid is None:
-            if not p.location_ids and not p.can_act_at(-1):
+            if not p.acts_somewhere:
                 raise Forbidden("Give orderId, customerId or locationId.", field="locationId")
         async with info.context.runtime.session_factory() as session:
             rows = await q.returns_page(
@@ -91,7 +87,7 @@ class ReturnsQueryFields:
                 customer_id=cid,
                 location_ids=[lid]
                 if lid is not None
-                else (None if (oid or cid or p.can_act_at(-1)) else sorted(p.location_ids)),
+                else (None if (oid or cid or p.acts_everywhere) else sorted(p.location_ids)),
             )
         info.context.loaders.by_key("returns.return", q.returns_by_ids).prime_many(
             {r.id: r for r in rows}

@@ -49,7 +49,7 @@ def can_see_return(principal: Principal, row: ReturnRow, order: OrderRow | None)
     any store sees any order)."""
     if principal.customer_id is not None:
         return principal.customer_id in (row.customer_id, order.customer_id if order else None)
-    return principal.is_staff and (principal.can_act_at(-1) or bool(principal.location_ids))
+    return principal.acts_somewhere
 
 
 @strawberry.type(name="ReturnLine", description="Units of one order line coming back.")

@@ -60,13 +60,19 @@ class Principal:
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
+    @property
+    def acts_everywhere(self) -> bool:
+        """Staff not tied to locations (admins, merchandisers)."""
+        return self.is_staff and self.role not in LOCATION_SCOPED_ROLES
+
+    @property
+    def acts_somewhere(self) -> bool:
+        """Staff who may act at some location: everywhere, or at their assigned ones."""
+        return self.acts_everywhere or (self.is_staff and bool(self.location_ids))
+
     def can_act_at(self, location_id: int) -> bool:
         """Location scoping: admins and merchandisers everywhere, others at their own stores."""
-        if not self.is_staff:
-            return False
-        if self.role not in LOCATION_SCOPED_ROLES:
-            return True
-        return location_id in self.location_ids
+        return self.acts_everywhere or (self.is_staff and location_id in self.location_ids)
 
     @property
     def idempotency_scope(self) -> str:

@@ -56,7 +56,7 @@ def may_manage(principal: Principal, order: OrderRow) -> bool:
         principal.client_location_id == order.location_id or principal.can_act_at(order.location_id)
     ):
         return True
-    return principal.is_staff and principal.can_act_at(-1)
+    return principal.acts_everywhere
 
 
 def unit_share(line: OrderLineRow, already: int, now: int) -> int:
