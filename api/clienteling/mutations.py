@@ -3,7 +3,7 @@ personalisation switch, and consultations (accept, start, ratings on behalf, clo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -31,14 +31,11 @@ from api.clienteling.types import load_consultation
 from api.errors import payload_or_errors
 from api.relay import decode_id
 from domain.access.model import Principal, Role
+from domain.shared.clock import utcnow as _now
 from domain.shared.errors import Forbidden, ValidationFailed
 from loyalty.clienteling import model, services
 
 CONSULTANTS = allow(Role.CASHIER, Role.STORE_MANAGER)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _scores(items: list[AttributeRatingInput] | None) -> tuple[model.AttributeScore, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from domain.catalog import model
@@ -26,6 +25,7 @@ from domain.catalog.tables import (
     CategoryRow,
     ProductTypeRow,
 )
+from domain.shared.clock import utcnow as _now
 from domain.shared.errors import Conflict, DomainError, ValidationFailed
 from domain.shared.uow import UnitOfWork
 
@@ -36,10 +36,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()  # "leave as is" in updates, distinct from None ("clear")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _name(value: str, *, field: str = "name", what: str = "a name") -> str:

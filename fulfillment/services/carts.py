@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,6 +26,7 @@ from domain.catalog import queries as catalog
 from domain.pricing import model as pricing
 from domain.pricing.errors import VoucherRejected
 from domain.pricing.services.quotes import LineRequest, price_quote
+from domain.shared.clock import utcnow
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -44,10 +45,6 @@ from inventory.queries import locations_by_ids
 MAX_LINES = 100
 MAX_QUANTITY = 999
 STORE_CHANNELS = (Channel.POS.value, Channel.STAFF.value)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,6 +25,7 @@ from domain.access.model import Channel, Principal
 from domain.pricing import model as pricing
 from domain.pricing.errors import VoucherRejected
 from domain.pricing.services.vouchers import consume_vouchers
+from domain.shared.clock import utcnow
 from domain.shared.errors import Conflict, DomainError, MultipleErrors, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment.events import OrderUpdated
@@ -43,10 +44,6 @@ from inventory.queries import locations_by_ids
 from inventory.services.holds import record_sale
 from loyalty.model import PurchaseLine
 from loyalty.services import earn_points, record_spend
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

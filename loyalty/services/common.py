@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from loyalty.errors import CustomerNotActive, CustomerNotFound
 from loyalty.model import CustomerStatus
 from loyalty.repository import LoyaltyRepository
 
 MAX_MERGE_HOPS = 16
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def resolve_active(

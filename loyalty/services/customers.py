@@ -15,6 +15,7 @@ from domain.access.errors import AuthenticationFailed
 from domain.access.model import PrincipalKind, Role
 from domain.access.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from domain.access.tokens import issue_token
+from domain.shared.clock import utcnow
 from domain.shared.errors import MultipleErrors, NotFound, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from inventory.queries import locations_by_ids
@@ -29,7 +30,7 @@ from loyalty.model import (
     Verification,
 )
 from loyalty.repository import LoyaltyRepository
-from loyalty.services.common import MAX_MERGE_HOPS, resolve_active, utcnow
+from loyalty.services.common import MAX_MERGE_HOPS, resolve_active
 from loyalty.tables import (
     CustomerAddressRow,
     CustomerConsentRow,

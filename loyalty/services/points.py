@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.shared.clock import utcnow
 from domain.shared.errors import IdempotencyKeyReused, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from loyalty import model
@@ -18,7 +19,7 @@ from loyalty.events import PointsChanged
 from loyalty.model import DEFAULT_RULES, LoyaltyRules, PointsKind, PurchaseLine, TierStatus
 from loyalty.queries import rolling_spend_by_customer
 from loyalty.repository import LoyaltyRepository
-from loyalty.services.common import resolve_active, utcnow
+from loyalty.services.common import resolve_active
 from loyalty.tables import LoyaltyAccountRow, PointsEntryRow
 
 

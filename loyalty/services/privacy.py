@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.shared.clock import utcnow
 from domain.shared.errors import Conflict
 from domain.shared.uow import UnitOfWork
 from loyalty.errors import CustomerNotFound
 from loyalty.events import CustomerErased
 from loyalty.model import CustomerStatus, PointsKind
 from loyalty.repository import LoyaltyRepository
-from loyalty.services.common import utcnow
 from loyalty.services.points import _changed
 from loyalty.tables import (
     CustomerAddressRow,

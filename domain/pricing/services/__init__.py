@@ -4,7 +4,7 @@ Orders and returns call ``price_quote`` (then snapshot the quote on the order),
 ``consume_vouchers`` and ``release_vouchers`` inside their own unit of work.
 """
 
-from domain.pricing.services.common import customer_profile, tier_discount_for, utcnow
+from domain.pricing.services.common import customer_profile, tier_discount_for
 from domain.pricing.services.prices import (
     PriceInput,
     set_customer_segments,
@@ -29,6 +29,7 @@ from domain.pricing.services.quotes import (
 )
 from domain.pricing.services.schedule import announce_due
 from domain.pricing.services.vouchers import ConsumedVoucher, consume_vouchers, release_vouchers
+from domain.shared.clock import utcnow
 
 __all__ = [
     "ConsumedVoucher",

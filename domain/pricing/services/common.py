@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access.model import Channel
 from domain.pricing import model, queries
 from domain.pricing.events import PricingChanged
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 TierLookup = Callable[[AsyncSession, int, datetime], Awaitable[tuple[str, int] | None]]
 

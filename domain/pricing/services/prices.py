@@ -11,8 +11,9 @@ from domain.catalog import queries as catalog
 from domain.pricing.errors import UnknownSku
 from domain.pricing.events import PricingChanged
 from domain.pricing.repository import PricingRepository
-from domain.pricing.services.common import serves_stores, utcnow
+from domain.pricing.services.common import serves_stores
 from domain.pricing.tables import PriceRow
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, MultipleErrors, NotFound, ValidationFailed
 from domain.shared.uow import UnitOfWork
 

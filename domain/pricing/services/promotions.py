@@ -19,8 +19,9 @@ from domain.pricing.errors import (
 )
 from domain.pricing.events import PricingChanged
 from domain.pricing.repository import PricingRepository
-from domain.pricing.services.common import promotion_event, utcnow
+from domain.pricing.services.common import promotion_event
 from domain.pricing.tables import PromotionRow, VoucherRow
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, MultipleErrors, NotFound, ValidationFailed
 from domain.shared.uow import UnitOfWork
 

@@ -12,7 +12,8 @@ from domain.access.model import Channel
 from domain.catalog import queries as catalog
 from domain.pricing import model, queries
 from domain.pricing.errors import UnknownSku
-from domain.pricing.services.common import customer_profile, utcnow
+from domain.pricing.services.common import customer_profile
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, MultipleErrors, NotFound, ValidationFailed
 
 

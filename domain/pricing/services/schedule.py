@@ -7,8 +7,9 @@ from datetime import datetime
 from domain.pricing import queries
 from domain.pricing.events import PricingChanged
 from domain.pricing.repository import PricingRepository
-from domain.pricing.services.common import promotion_event, utcnow
+from domain.pricing.services.common import promotion_event
 from domain.pricing.services.prices import price_event
+from domain.shared.clock import utcnow
 from domain.shared.uow import UnitOfWork
 
 

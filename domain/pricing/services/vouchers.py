@@ -14,8 +14,8 @@ from datetime import datetime
 from domain.pricing import model
 from domain.pricing.errors import VoucherRejected
 from domain.pricing.repository import PricingRepository
-from domain.pricing.services.common import utcnow
 from domain.pricing.tables import VoucherRow
+from domain.shared.clock import utcnow
 from domain.shared.uow import UnitOfWork
 
 

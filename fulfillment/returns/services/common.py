@@ -4,7 +4,7 @@ return), the snapshot lines, the refund of a set of units (``settle``), events."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,10 +25,6 @@ from fulfillment.tables import OrderLineRow, OrderRow, RefundRow, TenderRow
 from loyalty.model import PointsKind
 from loyalty.repository import LoyaltyRepository
 from loyalty.services import active_customer_id, record_spend, reverse_points
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def lock_order(session: AsyncSession, order_id: int) -> OrderRow:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access.model import Principal
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, MultipleErrors, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment.model import RefundReason
@@ -24,7 +25,6 @@ from fulfillment.returns.services.common import (
     plan,
     record_changed,
     settle,
-    utcnow,
 )
 from fulfillment.returns.services.policy import window_days
 from fulfillment.returns.tables import ReturnLineRow, ReturnRow

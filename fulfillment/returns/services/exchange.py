@@ -24,11 +24,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from domain.access.model import Principal
+from domain.shared.clock import utcnow
 from domain.shared.errors import ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment.model import FulfillmentMethod, TenderKind
 from fulfillment.returns.model import Disposition, ReturnReason
-from fulfillment.returns.services.common import lock_order, utcnow
+from fulfillment.returns.services.common import lock_order
 from fulfillment.returns.services.create import ReturnLineRequest, create_return
 from fulfillment.returns.services.receive import ReceiveLine, receive
 from fulfillment.returns.tables import ReturnLineRow

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.access.model import Principal
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, Forbidden, MultipleErrors, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment.model import RefundReason
@@ -19,7 +20,6 @@ from fulfillment.returns.services.common import (
     plan,
     record_changed,
     settle,
-    utcnow,
 )
 from fulfillment.returns.tables import ReturnLineRow, ReturnRow
 from inventory.model import StockState

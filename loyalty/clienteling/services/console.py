@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access.model import Principal
+from domain.shared.clock import utcnow
 from domain.shared.errors import Forbidden, NotFound
 from fulfillment.queries import (
     CartSummary,
@@ -20,7 +21,6 @@ from fulfillment.queries import (
 from fulfillment.returns.queries import ReturnSummary, returns_of_customer
 from loyalty.clienteling import model, queries
 from loyalty.clienteling.model import InteractionType
-from loyalty.clienteling.services.interactions import utcnow
 from loyalty.clienteling.tables import ConsultationRow, InteractionRow
 from loyalty.services import active_customer_id
 

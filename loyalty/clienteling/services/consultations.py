@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.access.model import Principal
+from domain.shared.clock import utcnow
 from domain.shared.errors import Conflict, DomainError, Forbidden, MultipleErrors, NotFound
 from domain.shared.uow import UnitOfWork
 from loyalty.clienteling import model
@@ -23,7 +24,6 @@ from loyalty.clienteling.services.interactions import (
     check_references,
     open_consultation,
     row_values,
-    utcnow,
 )
 from loyalty.clienteling.tables import ConsultationRow, InteractionRow
 from loyalty.services import active_customer_id

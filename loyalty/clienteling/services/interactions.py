@@ -4,7 +4,7 @@ the customer's personalisation switch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import queries as catalog
+from domain.shared.clock import utcnow
 from domain.shared.errors import DomainError, MultipleErrors, NotFound, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from inventory.queries import locations_by_ids
@@ -24,10 +25,6 @@ from loyalty.services import active_customer_id
 
 #: Clients may send events recorded offline; a clock far in the future is the client's error.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

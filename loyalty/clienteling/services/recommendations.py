@@ -12,9 +12,9 @@ from domain.access.model import STORE_CHANNELS, Channel, Principal
 from domain.catalog import browse
 from domain.catalog import queries as catalog
 from domain.pricing.services.quotes import shelf_prices
+from domain.shared.clock import utcnow
 from domain.shared.errors import NotFound, ValidationFailed
 from loyalty.clienteling import model, queries
-from loyalty.clienteling.services.interactions import utcnow
 from loyalty.services import active_customer_id
 
 MAX_CANDIDATES = 200
