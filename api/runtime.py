@@ -50,7 +50,10 @@ class Runtime:
             log.info("database.embedded", data_dir=str(embedded.pgdata))
             await asyncio.to_thread(migrate.upgrade, url)
         engine = make_engine(
-            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
         )
         broadcaster = make_broadcaster(settings.redis_url, prefix=settings.redis_prefix)
         relay = OutboxRelay(

@@ -19,7 +19,9 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+import structlog
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
@@ -35,6 +37,12 @@ from inventory import services as inventory
 from inventory.model import LocationKind
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+# The one knob for how many PostgreSQL connections the suite holds: the in-process app's pool,
+# and (halved) the pool of every server process a test starts. Races still use real concurrent
+# connections; callers past the pool queue for one, as they would in production.
+TEST_DB_CONNECTIONS = max(4, int(os.environ.get("OMNI_TEST_DB_CONNECTIONS", "8")))
+os.environ["DB_POOL_SIZE"] = str(max(2, TEST_DB_CONNECTIONS // 2))
+os.environ["DB_MAX_OVERFLOW"] = "0"
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
 
 
@@ -104,8 +112,9 @@ def settings(database_url: str, redis_prefix: str) -> Settings:
         secret_key=TEST_SECRET,
         outbox_poll_seconds=0.05,
         api_key_cache_seconds=0,
-        db_pool_size=20,
-        db_max_overflow=60,
+        db_pool_size=TEST_DB_CONNECTIONS,
+        db_max_overflow=0,
+        db_pool_timeout=60,
     )
 
 
@@ -120,12 +129,37 @@ async def runtime(settings: Settings, redis_available: bool) -> AsyncIterator[Ru
 
 @pytest.fixture(autouse=True)
 async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Every test starts from empty tables (committed rows, so races are real)."""
+    """Every test starts from empty tables (committed rows, so races are real).
+
+    A test that left a transaction open (a task still running, a lock held) must not wedge the
+    next one: the TRUNCATE waits a bounded time for its locks, and on a timeout the run's other
+    sessions are ended (the pool reconnects) and it tries again.
+    """
     yield
     if "runtime" not in request.fixturenames:
         return
     rt: Runtime = request.getfixturevalue("runtime")
+    for attempt in range(3):
+        try:
+            await _truncate_all(rt)
+            return
+        except DBAPIError:
+            if attempt == 2:
+                raise
+            async with rt.engine.connect() as conn:
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                await conn.commit()
+            await rt.engine.dispose()
+
+
+async def _truncate_all(rt: Runtime) -> None:
     async with rt.engine.begin() as conn:
+        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
         tables = (
             (
                 await conn.execute(
@@ -245,10 +279,17 @@ def customer_token(runtime: Runtime) -> Any:
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        # (request id or None, statement): background work (the relay's poll, housekeeping)
+        # runs outside any request and has no request id.
+        self.tagged: list[tuple[str | None, str]] = []
 
     @property
     def count(self) -> int:
         return len(self.statements)
+
+    def in_requests(self, since: int = 0) -> list[str]:
+        """Statements sent while serving a request, from position ``since`` on."""
+        return [q for rid, q in self.tagged[since:] if rid is not None]
 
 
 @pytest.fixture
@@ -258,6 +299,7 @@ def count_queries(runtime: Runtime) -> Iterator[QueryCounter]:
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         counter.statements.append(statement)
+        counter.tagged.append((structlog.contextvars.get_contextvars().get("request_id"), statement))
 
     event.listen(runtime.engine.sync_engine, "before_cursor_execute", before)
     yield counter

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    # Seconds a request waits for a pooled connection before it is answered UNAVAILABLE.
+    db_pool_timeout: float = 30.0
 
     @field_validator("secret_key")
     @classmethod
