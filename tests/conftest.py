@@ -21,8 +21,8 @@ import pytest
 import redis.asyncio as aioredis
 import structlog
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from api.runtime import Runtime
@@ -299,7 +299,9 @@ def count_queries(runtime: Runtime) -> Iterator[QueryCounter]:
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         counter.statements.append(statement)
-        counter.tagged.append((structlog.contextvars.get_contextvars().get("request_id"), statement))
+        counter.tagged.append(
+            (structlog.contextvars.get_contextvars().get("request_id"), statement)
+        )
 
     event.listen(runtime.engine.sync_engine, "before_cursor_execute", before)
     yield counter
