@@ -73,7 +73,10 @@ class Draft:
     email: str | None = None
     phone: str | None = None
     client_sale_id: str | None = None
-    placed_at: datetime | None = None  # an offline sale: when it happened at the till
+    placed_at: datetime | None = None  # a till sale: when it happened at the till
+    # A till sale the till declared offline, within the offline window: tenders, vouchers and
+    # points are taken as the till recorded them; differences are noted for review.
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             currency=draft.currency,
             at=draft.placed_at,
         )
-        offline = draft.client_sale_id is not None and draft.placed_at is not None
+        offline = draft.offline
         notes = _check_draft(draft, quote, offline=offline)
         planned = plan_tenders(
             draft.tenders, total=quote.total, customer_id=draft.customer_id, offline=offline
