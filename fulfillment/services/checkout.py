@@ -40,6 +40,7 @@ from fulfillment.services.fulfillment_orders import (
 from fulfillment.services.tenders import TenderRequest, plan_tenders, take_tenders
 from fulfillment.sourcing import Allocation
 from fulfillment.tables import ORDER_NUMBER_SEQUENCE, CartRow, OrderLineRow, OrderRow
+from fulfillment.till import till_store
 from inventory.queries import locations_by_ids
 from inventory.services.holds import record_sale
 from loyalty.model import PurchaseLine
@@ -395,7 +396,8 @@ async def checkout_cart(
     now: datetime | None = None,
 ) -> Placed:
     """``checkoutComplete``: the cart (locked, so two checkouts of one cart serialise) becomes
-    an order and is closed."""
+    an order and is closed. A till (POS) cart is checked out only by its store's terminal with
+    a cashier of that store signed in, as ``posSaleComplete``."""
     async with uow:
         session = uow.session
         cart: CartRow = await carts.load_cart(session, principal, ref, lock=True)
@@ -409,6 +411,9 @@ async def checkout_cart(
                 code="CART_CLOSED",
             )
         carts._open(cart)
+        if cart.channel == Channel.POS.value:
+            # A till cart is paid at the till: the terminal and a cashier of its store.
+            till_store(principal, cart.location_id)
         lines = await carts.cart_lines(session, cart.id)
         draft = Draft(
             channel=cart.channel,

@@ -373,3 +373,69 @@ async def test_a_copy_of_a_sale_says_it_is_a_replay_with_the_same_or_a_new_key(
     refused = (await bare(docs.POS_SALE, {"input": sale(idempotencyKey="k-1")}))["posSaleComplete"]
     assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
     assert refused["order"] is None
+
+
+async def test_a_till_cart_is_paid_only_with_a_cashier_of_its_store_signed_in(
+    runtime: Runtime, gql, staff_token
+) -> None:
+    """The cart route to a till sale follows the same rule as posSaleComplete."""
+    world = await make_world(runtime, stock={("CB-400", "S01"): 5})
+    terminal = gql.as_(x_api_key=world.pos_keys["S01"])
+    cart = (await terminal(docs.CART_CREATE, {"input": {}}))["cartCreate"]["cart"]
+    assert cart["channel"] == "POS"
+    added = await terminal(
+        docs.LINES_ADD,
+        {
+            "input": {
+                "cartId": cart["id"],
+                "lines": [{"sku": "CB-400", "quantity": 2, "method": "CARRY_OUT"}],
+            }
+        },
+    )
+    assert added["cartLinesAdd"]["userErrors"] == []
+    pay = {"cartId": cart["id"], "tenders": [{"kind": "CASH", "tendered": 300_000}]}
+    _, other = await staff_token(Role.CASHIER, [world.locations["S02"]])
+    before = await written(runtime, world)
+    for till in (terminal, gql.as_(x_api_key=world.pos_keys["S01"], authorization=other)):
+        out = (await till(docs.CHECKOUT, {"input": {**pay, "idempotencyKey": "co-1"}}))[
+            "checkoutComplete"
+        ]
+        assert [e["code"] for e in out["userErrors"]] == ["FORBIDDEN"] and out["order"] is None
+    assert await written(runtime, world) == before
+    assert await scalar(runtime, "SELECT status::text FROM carts") == "OPEN"
+    _, cashier = await staff_token(Role.CASHIER, [world.locations["S01"]])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=cashier)
+    done = (await till(docs.CHECKOUT, {"input": pay}))["checkoutComplete"]
+    assert done["userErrors"] == [] and done["order"]["total"] == {"amount": 198_000}
+    assert await scalar(runtime, "SELECT status::text FROM carts") == "CHECKED_OUT"
+
+
+async def test_the_review_queue_costs_the_same_queries_for_2_or_8_entries(
+    runtime: Runtime, gql, staff_token, count_queries
+) -> None:
+    world = await make_world(runtime, stock={("CB-400", "S01"): 20})
+    _, token = await staff_token(Role.ADMIN)
+    admin = gql.as_(authorization=token)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    counts = []
+    for n in (2, 8):
+        while await scalar(runtime, "SELECT count(*) FROM pos_sale_reviews") < n:
+            done = await scalar(runtime, "SELECT count(*) FROM orders")
+            await pos.complete_sale(
+                runtime.uow(),
+                world.till("S01"),
+                pos.PosSale(
+                    client_sale_id=f"T1-R{done}",
+                    lines=(pos.SaleLine(world.variants["CB-400"], 1),),
+                    tenders=(TenderRequest(TenderKind.CARD, amount=50_000, reference="T"),),
+                    occurred_at=at,
+                    offline=pos.OfflineDeclaration(since=at),
+                ),
+            )
+        start = len(count_queries.statements)
+        out = await admin(REVIEWS, {"first": 20})
+        assert [e["node"]["discrepancy"] for e in out["posSaleReviews"]["edges"]] == [
+            {"amount": 50_000 - 99_000}
+        ] * n
+        counts.append(len(count_queries.in_requests(start)))
+    assert counts[0] == counts[1]

@@ -224,7 +224,7 @@ async def test_a_till_cart_with_a_member_sells_carry_out_at_tender(runtime: Runt
 
     world = await make_world(runtime, stock={("HP-100", "S01"): 2, ("CB-400", "WH"): 3})
     member = await enrol_customer(runtime)
-    till = world.principal("POS", store="S01")
+    till = world.till("S01")
     _, token = await carts.create_cart(runtime.uow(), till)
     ref = carts.CartRef(token=token)
     await carts.attach_customer(runtime.uow(), till, ref, customer_id=member)
