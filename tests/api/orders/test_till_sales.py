@@ -291,6 +291,10 @@ async def test_an_offline_sale_with_a_discrepancy_is_queued_for_the_manager_and_
         "order": {"number": number},
     }
     assert queue["pageInfo"]["hasNextPage"] is False
+    node = "query($id: ID!) { node(id: $id) { ... on PosSaleReview { orderNumber } } }"
+    assert (await boss(node, {"id": review["id"]}))["node"] == {"orderNumber": number}
+    hidden = await gql.as_(authorization=other_manager)(node, {"id": review["id"]})
+    assert hidden["node"] is None
     # Without a store the manager gets their own stores' queue; others are kept out.
     mine = (await boss(REVIEWS, {}))["posSaleReviews"]["edges"]
     assert [e["node"]["id"] for e in mine] == [review["id"]]
