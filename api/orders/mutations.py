@@ -4,7 +4,7 @@ refunds takes an ``idempotencyKey``; a userError writes nothing."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -14,6 +14,8 @@ from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
 from api.mutations import idempotent
+from api.orders import reviews
+from api.orders.reviews import PosSaleReviewResolveInput, PosSaleReviewResolvePayload
 from api.orders.types import (
     CartType,
     FulfillmentMethod,
@@ -33,6 +35,7 @@ from fulfillment.model import TenderKind as Kind
 from fulfillment.services import cancel, carts, checkout, pos
 from fulfillment.services.holding import StockShortfall
 from fulfillment.services.tenders import TenderRequest
+from fulfillment.till import OfflineDeclaration, till_store
 from inventory.services import retry_on_contention
 from loyalty.services import lookup
 
@@ -172,14 +175,35 @@ class PosSaleLineInput:
 
 
 @strawberry.input(
-    description="A sale at the till. Offline sales are replayed with the same "
-    "clientSaleId and the time they happened: recorded once."
+    description="A till that could not reach the server says so when it replays its queued "
+    "sales. Only a declared offline sale within the offline window "
+    "(POS_OFFLINE_WINDOW_HOURS) is taken as the till recorded it."
+)
+class PosOfflineInput:
+    since: datetime = strawberry.field(description="When the till lost the connection.")
+    reason: str = strawberry.field(
+        default="", description="Why, if the till knows (e.g. 'network down')."
+    )
+
+
+@strawberry.input(
+    description="A sale at the till, sent by the store's POS terminal with a cashier of "
+    "that store signed in. Offline sales are replayed with the same clientSaleId, the time "
+    "they happened and `offline`: recorded once."
 )
 class PosSaleCompleteInput:
     client_sale_id: str
     lines: list[PosSaleLineInput]
     tenders: list[TenderInput]
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the sale happened at the till. Without `offline` it may be at most "
+        "5 minutes off the server's clock.",
+    )
+    offline: PosOfflineInput | None = strawberry.field(
+        default=None,
+        description="Set on a sale replayed from the till's offline queue.",
+    )
     location_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     voucher_codes: list[str] = strawberry.field(default_factory=list)
@@ -246,7 +270,9 @@ class PosSaleCompletePayload:
     order: OrderType | None = None
     receipt: Receipt | None = None
     replayed: bool = strawberry.field(
-        default=False, description="This sale was already recorded; the first receipt again."
+        default=False,
+        description="This sale was already recorded (a copy sent with the same idempotency "
+        "key or with a new one): the first order and receipt again, nothing new written.",
     )
 
 
@@ -608,6 +634,14 @@ class OrdersMutation:
         self, info: Info, input: PosSaleCompleteInput
     ) -> PosSaleCompletePayload:
         async def body() -> PosSaleCompletePayload:
+            principal = info.context.principal
+            location = (
+                decode_id(input.location_id, "Location", field="locationId")
+                if input.location_id
+                else None
+            )
+            # Before the idempotency key is looked up: a replay needs the same credentials.
+            till_store(principal, location)
             async with info.context.runtime.session_factory() as session:
                 ids = await _variant_ids(session, input.lines)
             sale = pos.PosSale(
@@ -616,36 +650,43 @@ class OrdersMutation:
                     pos.SaleLine(v, ln.quantity) for v, ln in zip(ids, input.lines, strict=True)
                 ),
                 tenders=_tenders(input.tenders),
-                location_id=decode_id(input.location_id, "Location", field="locationId")
-                if input.location_id
-                else None,
+                location_id=location,
                 occurred_at=input.occurred_at,
                 customer_id=decode_id(input.customer_id, "Customer", field="customerId")
                 if input.customer_id
                 else None,
                 voucher_codes=tuple(input.voucher_codes),
+                offline=OfflineDeclaration(since=input.offline.since, reason=input.offline.reason)
+                if input.offline is not None
+                else None,
             )
+            window = timedelta(hours=info.context.settings.pos_offline_window_hours)
+            ran: list[bool] = []
 
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
-                placed = await pos.complete_sale(uow, info.context.principal, sale)
+                placed = await pos.complete_sale(uow, principal, sale, offline_window=window)
+                ran.append(True)
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
-            result = await retry_on_contention(
-                lambda: idempotent(
+            async def attempt() -> dict[str, Any]:
+                ran.clear()  # only the attempt that answers counts
+                return await idempotent(
                     info,
                     operation="posSaleComplete",
                     key=input.idempotency_key,
                     request=_req(input),
                     execute=execute,
                 )
-            )
+
+            result = await retry_on_contention(attempt)
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
             return PosSaleCompletePayload(
                 user_errors=[],
                 order=order,
                 receipt=await order.receipt(info),
-                replayed=bool(result["replayed"]),
+                # A stored response (same idempotency key) is a replay too.
+                replayed=bool(result["replayed"]) or not ran,
             )
 
         return await payload_or_errors(PosSaleCompletePayload, body)
@@ -695,3 +736,12 @@ class OrdersMutation:
             )
 
         return await payload_or_errors(OrderCancelPayload, body)
+
+    @strawberry.mutation(
+        description="Close a till-sale review (store manager of that store, admin): once; "
+        "records who and when."
+    )
+    async def pos_sale_review_resolve(
+        self, info: Info, input: PosSaleReviewResolveInput
+    ) -> PosSaleReviewResolvePayload:
+        return await reviews.pos_sale_review_resolve(info, input)

@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.limits import page_size
+from api.orders import reviews
+from api.orders.reviews import PosReviewStatus, PosSaleReviewType
 from api.orders.types import (
     CartType,
     OrderStatus,
@@ -123,6 +125,22 @@ class OrdersQuery:
             after=after,
             key=lambda r: [r.placed_at.isoformat(), r.id],
             node=OrderType.from_row,
+        )
+
+    @strawberry.field(
+        description="Till sales waiting for a store manager (payment discrepancy or review "
+        "notes), oldest first, with the amounts. Store managers see their stores, admins all."
+    )
+    async def pos_sale_reviews(
+        self,
+        info: Info,
+        location_id: relay.GlobalID | None = None,
+        status: PosReviewStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[PosSaleReviewType]:
+        return await reviews.pos_sale_reviews(
+            info, location_id=location_id, status=status, first=first, after=after
         )
 
 

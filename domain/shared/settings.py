@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # How often each server process cleans up and runs the hold and pickup-deadline sweepers.
     housekeeping_seconds: float = 300.0
 
+    # A till may replay a sale it declares it made offline up to this many hours after the
+    # sale; older ones are refused (the cashier calls the back office).
+    pos_offline_window_hours: float = Field(default=72.0, gt=0)
+
     db_pool_size: int = 10
     db_max_overflow: int = 20
     # Seconds a request waits for a pooled connection before it is answered UNAVAILABLE.
