@@ -215,9 +215,12 @@ async def sign_in_staff(
         else None
     )
     row = await AccessRepository(session).staff_by_email(email)
-    if not await verify_password(row.password_hash if row else None, password) or row is None:
+    found = (row.id, row.role, row.active, row.password_hash) if row is not None else None
+    await session.rollback()  # the connection goes back to the pool while argon2 works
+    if not await verify_password(found[3] if found else None, password) or found is None:
         raise AuthenticationFailed("Email or password is wrong.", field="password")
-    if not row.active:
+    staff_id, role, active, _ = found
+    if not active:
         raise AuthenticationFailed(
             "This staff account is disabled; ask your manager.", field="email"
         )
@@ -226,8 +229,8 @@ async def sign_in_staff(
     token, expires_at = issue_token(
         secret=secret,
         kind=PrincipalKind.STAFF,
-        subject_id=row.id,
-        role=row.role,
+        subject_id=staff_id,
+        role=role,
         ttl_seconds=ttl_seconds,
     )
-    return SignedIn(token=token, expires_at=expires_at, staff_user_id=row.id)
+    return SignedIn(token=token, expires_at=expires_at, staff_user_id=staff_id)

@@ -250,7 +250,8 @@ async def sign_in(
     )
     found = await LoyaltyRepository(session).find_identifiers([(kind, value)]) if value else []
     row = await session.get(CustomerRow, found[0].customer_id) if found else None
-    password_hash = row.password_hash if row is not None else None
+    customer_id, password_hash = (row.id, row.password_hash) if row is not None else (0, None)
+    await session.rollback()  # the connection goes back to the pool while argon2 works
     if not await verify_password(password_hash, password) or row is None:
         raise AuthenticationFailed(
             "Email/phone or password is wrong. Customers enrolled in a store sign up online "
@@ -262,11 +263,11 @@ async def sign_in(
     token, expires_at = issue_token(
         secret=secret,
         kind=PrincipalKind.CUSTOMER,
-        subject_id=row.id,
+        subject_id=customer_id,
         role=Role.CUSTOMER,
         ttl_seconds=ttl_seconds,
     )
-    return CustomerSignedIn(token=token, expires_at=expires_at, customer_id=row.id)
+    return CustomerSignedIn(token=token, expires_at=expires_at, customer_id=customer_id)
 
 
 async def enrol(
