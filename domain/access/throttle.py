@@ -13,13 +13,15 @@ back to the address. A counter forgets everything after ``lockout_seconds`` with
 The answer to a refused attempt says how long to wait; nothing sleeps on the server.
 
 The counters live in Redis, shared by every replica; without Redis, in this process. If Redis
-cannot be reached, sign-in goes on unthrottled (logged): the throttle protects, it never takes
-sign-in down.
+cannot be reached, each process counts on its own until it is back (logged): sign-in neither
+goes down nor becomes unlimited. IPv6 clients are counted per /64 network (one subscriber's
+allocation), so rotating addresses inside it does not reset the count.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -207,19 +209,32 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _network(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class Attempt:
     """One sign-in attempt that was let through; report how it ended."""
 
-    def __init__(self, throttle: SignInThrottle, counters: Sequence[Counter]) -> None:
+    def __init__(self, throttle: SignInThrottle, counters: Sequence[Counter], store: Store):
         self._throttle = throttle
         self._counters = counters
+        self._store = store  # where it was counted
 
     async def succeeded(self) -> None:
         account, *others = self._counters
         try:
-            await self._throttle.store.forget(account)
+            await self._store.forget(account)
             for counter in others:
-                await self._throttle.store.give_back(counter, self._throttle.clock())
+                await self._store.give_back(counter, self._throttle.clock())
         except (RedisError, OSError) as exc:
             log.warning("signin_throttle.unavailable", error=str(exc))
 
@@ -234,6 +249,7 @@ class SignInThrottle:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.fallback = MemoryStore()  # while Redis is unreachable
         self.account = account
         self.address = address
         self.clock = clock
@@ -243,14 +259,16 @@ class SignInThrottle:
         "customer") from ``address``, or raise ``TooManyAttempts`` saying how long to wait."""
         counters = [Counter(f"acct:{realm}:{_digest(identifier)}", self.account)]
         if address:
-            counters.append(Counter(f"addr:{address}", self.address))
+            counters.append(Counter(f"addr:{_network(address)}", self.address))
+        store = self.store
         try:
-            wait, which = await self.store.begin(counters, self.clock())
+            wait, which = await store.begin(counters, self.clock())
         except (RedisError, OSError) as exc:
             log.warning("signin_throttle.unavailable", error=str(exc))
-            return Attempt(self, counters)
+            store = self.fallback
+            wait, which = await store.begin(counters, self.clock())
         if wait <= 0:
-            return Attempt(self, counters)
+            return Attempt(self, counters, store)
         raise _refusal(math.ceil(wait), counters[which].policy, by_address=which == 1)
 
     async def close(self) -> None:

@@ -61,12 +61,31 @@ async def test_a_success_clears_the_account_and_gives_the_address_its_attempt_ba
     assert "from your network address" in refused.value.message
 
 
-async def test_sign_in_goes_on_unthrottled_when_redis_is_unreachable() -> None:
+async def test_with_redis_unreachable_each_process_still_counts() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}", prefix="down")
-    throttle = SignInThrottle(store, account=ACCOUNT, address=ADDRESS)
+    throttle = SignInThrottle(store, account=ACCOUNT, address=ADDRESS, clock=lambda: 1000.0)
     try:
-        for _ in range(10):
-            attempt = await throttle.begin(realm="staff", identifier="a@b.c", address="10.0.0.3")
-        await attempt.succeeded()
+        for _ in range(3):  # sign-in goes on without Redis ...
+            await throttle.begin(realm="staff", identifier="a@b.c", address="10.0.0.3")
+        with pytest.raises(TooManyAttempts):  # ... and guessing is still slowed down
+            await throttle.begin(realm="staff", identifier="a@b.c", address="10.0.0.3")
     finally:
         await throttle.close()
+
+
+async def test_ipv6_clients_are_counted_per_64_network() -> None:
+    throttle = SignInThrottle(
+        MemoryStore(),
+        account=Policy(
+            free_attempts=100, lockout_attempts=0, lockout_seconds=300, max_delay_seconds=4
+        ),
+        address=Policy(
+            free_attempts=1, lockout_attempts=2, lockout_seconds=300, max_delay_seconds=4
+        ),
+        clock=lambda: 1000.0,
+    )
+    await throttle.begin(realm="staff", identifier="a", address="2001:db8:1:2::1")
+    await throttle.begin(realm="staff", identifier="b", address="2001:db8:1:2:ffff::9")  # locks
+    with pytest.raises(TooManyAttempts):
+        await throttle.begin(realm="staff", identifier="c", address="2001:db8:1:2:abcd::5")
+    await throttle.begin(realm="staff", identifier="c", address="2001:db8:1:3::1")  # another /64
