@@ -4,6 +4,7 @@ status is a userError INVALID_TRANSITION naming the status, and nothing changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -299,9 +300,9 @@ class FulfillmentMutation:
                 FulfillmentOrderPickUpPayload,
                 "fulfillmentOrderPickUp",
                 input,
-                work.pick_up,
+                # the limit is configuration, not part of the request a replay must repeat
+                functools.partial(work.pick_up, max_attempts=max_attempts),
                 code=input.code,
-                max_attempts=max_attempts,
             )
 
         return await payload_or_errors(FulfillmentOrderPickUpPayload, run)  # type: ignore[no-any-return]
