@@ -32,3 +32,18 @@ class Context:
     @property
     def settings(self) -> Any:
         return self.runtime.settings
+
+    @property
+    def client_address(self) -> str | None:
+        """The caller's IP address: the connection's, or behind a trusted reverse proxy
+        (TRUSTED_PROXIES) the last X-Forwarded-For hop that is not one of our proxies."""
+        request = self.request
+        host = getattr(getattr(request, "client", None), "host", None)
+        trusted = {p.strip() for p in self.settings.trusted_proxies.split(",") if p.strip()}
+        if host is None or host not in trusted or request is None:
+            return host
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if hop not in trusted:
+                return hop
+        return host

@@ -148,6 +148,8 @@ class AccessMutation:
                     password=input.password,
                     secret=info.context.runtime.secret,
                     ttl_seconds=settings.token_ttl_seconds,
+                    throttle=info.context.runtime.sign_in_throttle,
+                    address=info.context.client_address,
                 )
             row = await staff_loader(info).load(signed.staff_user_id)
             return StaffSignInPayload(

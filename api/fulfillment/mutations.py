@@ -4,6 +4,7 @@ status is a userError INVALID_TRANSITION naming the status, and nothing changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +44,7 @@ FulfillmentOrderMarkReadyPayload = _payload("FulfillmentOrderMarkReadyPayload")
 FulfillmentOrderShipPayload = _payload("FulfillmentOrderShipPayload")
 FulfillmentOrderDeliverPayload = _payload("FulfillmentOrderDeliverPayload")
 FulfillmentOrderPickUpPayload = _payload("FulfillmentOrderPickUpPayload")
+PickupCodeUnlockPayload = _payload("PickupCodeUnlockPayload")
 
 
 @strawberry.type
@@ -87,6 +89,12 @@ class FulfillmentOrderDeliverInput:
 class FulfillmentOrderPickUpInput:
     fulfillment_order_id: relay.GlobalID
     code: str = strawberry.field(description="The pickup code from the customer's app.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class PickupCodeUnlockInput:
+    fulfillment_order_id: relay.GlobalID
     idempotency_key: str | None = None
 
 
@@ -266,18 +274,50 @@ class FulfillmentMutation:
     @strawberry.mutation(
         permission_classes=[WORK_ROLES],
         description="READY_FOR_PICKUP -> PICKED_UP with the code from the customer's app. A "
-        "wrong code: userError PICKUP_CODE_INVALID, nothing changes.",
+        "wrong code: userError PICKUP_CODE_INVALID, nothing changes but the count of tries; "
+        "after PICKUP_CODE_MAX_ATTEMPTS tries (default 5) the code is locked "
+        "(PICKUP_CODE_LOCKED, even for the right code) until a store manager releases it "
+        "with pickupCodeUnlock.",
     )
     async def fulfillment_order_pick_up(
         self, info: Info, input: FulfillmentOrderPickUpInput
     ) -> FulfillmentOrderPickUpPayload:  # type: ignore[valid-type]
+        max_attempts = info.context.settings.pickup_code_max_attempts
+
+        async def run() -> Any:
+            fo_id = decode_id(
+                input.fulfillment_order_id, "FulfillmentOrder", field="fulfillmentOrderId"
+            )
+            # counted in its own transaction first: the pick-up's rollback keeps the count
+            await work.take_pickup_attempt(
+                info.context.uow(),
+                fulfillment_order_id=fo_id,
+                max_attempts=max_attempts,
+                may_act=may_act(info.context.principal),
+            )
+            return await _work(
+                info,
+                FulfillmentOrderPickUpPayload,
+                "fulfillmentOrderPickUp",
+                input,
+                # the limit is configuration, not part of the request a replay must repeat
+                functools.partial(work.pick_up, max_attempts=max_attempts),
+                code=input.code,
+            )
+
+        return await payload_or_errors(FulfillmentOrderPickUpPayload, run)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        permission_classes=[allow(Role.STORE_MANAGER)],
+        description="Release a pickup code locked by wrong tries (store manager of the pickup "
+        "store, or admin), after checking the customer's ID: the count of tries starts again; "
+        "the code stays the one in the customer's app.",
+    )
+    async def pickup_code_unlock(
+        self, info: Info, input: PickupCodeUnlockInput
+    ) -> PickupCodeUnlockPayload:  # type: ignore[valid-type]
         return await _work(
-            info,
-            FulfillmentOrderPickUpPayload,
-            "fulfillmentOrderPickUp",
-            input,
-            work.pick_up,
-            code=input.code,
+            info, PickupCodeUnlockPayload, "pickupCodeUnlock", input, work.unlock_pickup_code
         )
 
     @strawberry.mutation(

@@ -133,6 +133,7 @@ class FulfillmentOrderType(relay.Node):
     replaced_by_db_id: strawberry.Private[int | None]
     transfer_db_id: strawberry.Private[int | None]
     code: strawberry.Private[str | None]
+    code_attempts: strawberry.Private[int]
     trace: strawberry.Private[dict[str, Any]]
     method: FulfillmentMethod
     status: FulfillmentStatus
@@ -199,6 +200,14 @@ class FulfillmentOrderType(relay.Node):
         ref = await order_ref_loader(info).load(self.order_db_id)
         return self.code if ref is not None and ref.customer_id == p.customer_id else None
 
+    @strawberry.field(
+        description="Pickup codes tried since the code was issued or last released; at the "
+        "limit (PICKUP_CODE_MAX_ATTEMPTS) the code is locked until a store manager releases "
+        "it with pickupCodeUnlock."
+    )
+    def pickup_code_attempts(self) -> int:
+        return self.code_attempts
+
     @strawberry.field(description="A rejected order's work continues here.")
     async def replaced_by(self, info: Info) -> FulfillmentOrderType | None:
         if self.replaced_by_db_id is None:
@@ -234,6 +243,7 @@ class FulfillmentOrderType(relay.Node):
             replaced_by_db_id=row.replaced_by_id,
             transfer_db_id=row.transfer_id,
             code=row.pickup_code,
+            code_attempts=row.pickup_code_attempts,
             trace=dict(row.sourcing or {}),
             method=row.method,
             status=row.status,

@@ -256,6 +256,8 @@ class LoyaltyMutation:
                 phone=input.phone,
                 consents=_consents(input.marketing_consents),
                 channel=ctx.principal.channel.value,
+                throttle=ctx.runtime.sign_in_throttle,
+                address=ctx.client_address,
             )
             async with ctx.runtime.session_factory() as session:
                 signed = await services.sign_in(
@@ -287,6 +289,8 @@ class LoyaltyMutation:
                     password=input.password,
                     secret=ctx.runtime.secret,
                     ttl_seconds=ctx.settings.customer_token_ttl_seconds,
+                    throttle=ctx.runtime.sign_in_throttle,
+                    address=ctx.client_address,
                 )
             await join_on_sign_in(
                 ctx.uow(), customer_id=signed.customer_id, session_id=ctx.principal.session_id

@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     rate_limit_points: int = 0
     rate_limit_window_seconds: int = 60
     api_key_cache_seconds: float = 30.0
+    # Sign-in throttle (domain/access/throttle.py), per account identifier and per client
+    # address, shared by replicas through Redis: after the free failures each further one
+    # doubles the wait (1, 2, 4 ... s, at most the max delay); at the lockout count sign-in is
+    # locked for the lockout seconds. 0 lockout attempts: delays only.
+    sign_in_free_attempts: int = Field(default=3, ge=0)
+    sign_in_lockout_attempts: int = Field(default=10, ge=0)
+    sign_in_address_free_attempts: int = Field(default=20, ge=0)
+    sign_in_address_lockout_attempts: int = Field(default=100, ge=0)
+    sign_in_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    sign_in_max_delay_seconds: int = Field(default=60, ge=1)
+    # Addresses of reverse proxies (comma-separated) whose X-Forwarded-For names the client;
+    # empty: the connection's own address is the client's.
+    trusted_proxies: str = ""
+    # Wrong pickup codes a fulfillment order takes before it locks until a store manager
+    # releases it (pickupCodeUnlock).
+    pickup_code_max_attempts: int = Field(default=5, ge=1)
 
     # Outbox relay.
     outbox_poll_seconds: float = 1.0
