@@ -83,7 +83,8 @@ class GraphQLApp(GraphQL):
         if not isinstance(value, dict | list):
             raise HTTPException(
                 400,
-                f"The request body is a JSON {type(value).__name__}, not an object. Send "
+                f"The request body is a JSON {_JSON_KINDS.get(type(value), 'value')}, not an "
+                "object. Send "
                 '{"query": "...", "variables": {...}}.',
             )
         if _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
@@ -99,6 +100,9 @@ class GraphQLApp(GraphQL):
     def encode_json(self, data: object) -> str:
         # str, not bytes: websocket frames must be text for graphql-transport-ws clients.
         return orjson.dumps(data).decode()
+
+
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 def _nesting(value: Any, limit: int) -> int:
