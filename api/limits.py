@@ -103,7 +103,7 @@ def cost_error(
 
 
 @lru_cache(maxsize=2048)
-def _validate(
+def validate_cached(
     schema: GraphQLSchema,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
@@ -165,7 +165,7 @@ class DocumentLimits(SchemaExtension):
         if errors := document_errors(facts, settings):
             return errors
         errors = _one_unknown_directive_error(
-            _validate(schema, document, ctx.validation_rules, not settings.dev_mode)
+            validate_cached(schema, document, ctx.validation_rules, not settings.dev_mode)
         )
         if errors:
             return errors

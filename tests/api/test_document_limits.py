@@ -11,8 +11,10 @@ import httpx
 import pytest
 from graphql import parse
 
+from api.app import create_app
 from api.complexity import analyse
-from tests.conftest import REDIS_URL, TEST_SECRET
+from api.limits import validate_cached
+from tests.conftest import GQL, REDIS_URL, TEST_SECRET
 from tests.support.processes import ApiServer
 
 
@@ -110,3 +112,65 @@ async def test_fan_out_documents_are_refused_fast_while_others_are_served(
         "that they agree takes 328387447663275 comparisons; at most 10000 are allowed). Select "
         "each field once per selection set, and spread each fragment once.",
     ]
+
+
+@pytest.fixture
+async def prod(runtime):
+    settings = runtime.settings.model_copy(update={"dev_mode": False})
+    app = create_app(settings, runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        yield GQL(c)
+
+
+async def test_fragment_spreads_are_capped_per_document(prod: GQL, count_queries) -> None:
+    before = count_queries.count
+    document = "{ viewer { " + " ".join(["...V"] * 101) + " } } fragment V on Viewer { role }"
+    body = (await prod.raw(document)).json()
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The document spreads fragments 101 times; at most 100 are allowed. "
+                "Spread each fragment once, or split the document into several requests.",
+                "extensions": {"code": "DOCUMENT_TOO_COMPLEX"},
+            }
+        ],
+    }
+    assert count_queries.in_requests(before) == []
+    # 100 is fine (and one spread of a fragment would do)
+    document = "{ viewer { " + " ".join(["...V"] * 100) + " } } fragment V on Viewer { role }"
+    assert await prod(document) == {"viewer": {"role": "ANONYMOUS"}}
+
+
+async def test_depth_and_aliases_count_through_fragments(runtime) -> None:
+    settings = runtime.settings.model_copy(update={"max_query_depth": 2, "max_aliases": 3})
+    app = create_app(settings, runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        gql = GQL(c)
+        deep = (
+            "query Deep { viewer { ...S } } "
+            "fragment S on Viewer { staffUser { ... on StaffUser { locations { code } } } }"
+        )
+        body = (await gql.raw(deep)).json()
+        assert [e["message"] for e in body["errors"]] == [
+            "'Deep' exceeds maximum operation depth of 2"
+        ]
+        aliased = "{ ...A ...A } fragment A on Query { a: viewer { role } b: viewer { kind } }"
+        body = (await gql.raw(aliased)).json()
+        assert [e["message"] for e in body["errors"]] == [
+            "4 aliases found (fragments counted each time they are spread). Allowed: 3; split "
+            "the document into several requests."
+        ]
+
+
+async def test_a_repeated_document_is_validated_once(gql: GQL) -> None:
+    document = "query Once { viewer { role kind } }"
+    assert await gql(document) == {"viewer": {"role": "ANONYMOUS", "kind": "ANONYMOUS"}}
+    misses = validate_cached.cache_info().misses
+    for _ in range(3):
+        assert await gql(document) == {"viewer": {"role": "ANONYMOUS", "kind": "ANONYMOUS"}}
+    assert validate_cached.cache_info().misses == misses
