@@ -121,19 +121,25 @@ def validate_cached(
 
 def _one_unknown_directive_error(errors: Sequence[GraphQLError]) -> list[GraphQLError]:
     """Ten unknown directives are one mistake: one error naming them, not ten."""
-    unknown = [e for e in errors if UNKNOWN_DIRECTIVE.match(e.message)]
+    unknown = [(e, m.group(1)) for e in errors if (m := UNKNOWN_DIRECTIVE.match(e.message))]
     if len(unknown) < 2:
         return list(errors)
-    names = list(dict.fromkeys(UNKNOWN_DIRECTIVE.match(e.message).group(1) for e in unknown))  # type: ignore[union-attr]
+    names = list(dict.fromkeys(name for _, name in unknown))
     listed = ", ".join(f"'@{n}'" for n in names[:5])
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-    merged = GraphQLError(
+    merged: GraphQLError | None = GraphQLError(
         f"Unknown directives {listed}{more} ({len(unknown)} uses); remove them.",
-        nodes=[node for e in unknown[:5] for node in e.nodes or ()],
+        nodes=[node for e, _ in unknown[:5] for node in e.nodes or ()],
     )
-    first = errors.index(unknown[0])
-    rest = [e for e in errors if e not in unknown]
-    return [*rest[:first], merged, *rest[first:]]
+    dropped = {id(e) for e, _ in unknown}
+    out: list[GraphQLError] = []
+    for error in errors:
+        if id(error) not in dropped:
+            out.append(error)
+        elif merged is not None:
+            out.append(merged)  # where the first unknown directive was reported
+            merged = None
+    return out
 
 
 class DocumentLimits(SchemaExtension):
