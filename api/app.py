@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -95,6 +96,14 @@ class GraphQLApp(GraphQL):
             )
         if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
             raise HTTPException(400, "Each operation of a batch must be a JSON object.")
+        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message: a JSON object nested at most MAX_JSON_NESTING deep, else the
+        socket is closed with 4400 (strawberry closes on JSONDecodeError)."""
+        value = orjson.loads(data)
+        if not isinstance(value, dict) or _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+            raise json.JSONDecodeError("expected a JSON object, not too deeply nested", "", 0)
         return value
 
     def encode_json(self, data: object) -> str:

@@ -118,3 +118,35 @@ async def test_a_websocket_message_over_the_body_cap_closes_the_socket_with_a_re
     # a message under the cap is served: the ping after the subscribe is answered
     small = {"query": SUBSCRIBE, "variables": {"pad": "x" * 1000}}
     assert await _subscribe(runtime, admin, small) == {"reply": {"type": "pong"}}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        '"subscribe"',
+        '["subscribe"]',
+        "null",
+        '{"type": "ping", "payload": ' + "[" * 100 + "]" * 100 + "}",
+    ],
+    ids=["a string", "a list", "null", "nested 100 deep"],
+)
+async def test_a_websocket_message_that_is_not_a_json_object_closes_with_4400(
+    runtime: Runtime, staff_token, message: str
+) -> None:
+    _, admin = await staff_token(Role.ADMIN)
+    app = create_app(runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=ASGIWebSocketTransport(app=app), base_url="http://test"
+    ) as client:
+        async with aconnect_ws(
+            "http://test/graphql", client, subprotocols=["graphql-transport-ws"]
+        ) as ws:
+            await ws.send_json({"type": "connection_init", "payload": {"authorization": admin}})
+            assert (await ws.receive_json())["type"] == "connection_ack"
+            await ws.send_text(message)
+            with pytest.raises(WebSocketDisconnect) as closed:
+                await asyncio.wait_for(ws.receive_json(), 10)
+    assert (closed.value.code, closed.value.reason) == (
+        4400,
+        "WebSocket message must be valid JSON",
+    )
