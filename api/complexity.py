@@ -39,6 +39,7 @@ from graphql import (
     VariableNode,
     Visitor,
     get_named_type,
+    get_nullable_type,
     is_list_type,
     visit,
 )
@@ -214,7 +215,7 @@ class _Walker:
         if "first" in definition.args:  # a connection asked without `first`: its default page
             default = definition.args["first"].default_value
             return min(default if isinstance(default, int) else DEFAULT_PAGE, self.max_page_size)
-        if is_list_type(getattr(definition.type, "of_type", definition.type)):
+        if is_list_type(get_nullable_type(definition.type)):
             ids = self.value(given.get("ids"))
             if isinstance(ids, list):
                 return max(1, min(len(ids), self.max_page_size))
