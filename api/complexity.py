@@ -5,11 +5,14 @@ A fragment may spread other fragments, each several times: ``F1 { ...F0 ...F0 }`
 every spread (a depth or alias count, a cost walker, some of graphql-core's own rules) takes
 exponential time on a kilobyte of text. Here each fragment is walked once, in dependency order,
 and a spread adds the facts already worked out for its fragment: the expanded number of fields,
-the depth, the aliases and the cost, without expanding anything.
+the depth, the aliases, the cost and, per response name, the fields answering under it (how
+many pairs graphql-core's overlap rule would compare), without expanding anything.
 
 The cost of a field is its weight (api/cost.py) plus the cost of its selection times the number
 of items it may return: ``first``/``last`` (capped at the page size; when absent, the
 connection's default page), the declared size of a plain list, the number of ``ids`` asked for.
+In a connection only ``edges``/``nodes`` count per item; ``totalCount``, ``facets`` and
+``pageInfo`` count once.
 """
 
 from __future__ import annotations
