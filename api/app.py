@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import orjson
 import structlog
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,6 +34,8 @@ from domain.shared.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Deeper than any real variables; past it encoders and coercion recurse (orjson stops at 255).
+MAX_JSON_NESTING = 64
 
 
 class GraphQLApp(GraphQL):
@@ -66,9 +70,63 @@ class GraphQLApp(GraphQL):
                 raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         return await super().on_ws_connect(context)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body: a JSON object (or a list, refused later unless batching), as
+        UTF-8, nested at most MAX_JSON_NESTING deep; anything else is a 400 with a message."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(
+                400,
+                f"The request body is not valid JSON ({exc}). Send a UTF-8 JSON object: "
+                '{"query": "...", "variables": {...}}.',
+            ) from exc
+        if not isinstance(value, dict | list):
+            raise HTTPException(
+                400,
+                f"The request body is a JSON {_JSON_KINDS.get(type(value), 'value')}, not an "
+                "object. Send "
+                '{"query": "...", "variables": {...}}.',
+            )
+        if _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+            raise HTTPException(
+                400,
+                f"The request body nests arrays or objects more than {MAX_JSON_NESTING} deep; "
+                "flatten the variables.",
+            )
+        if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+            raise HTTPException(400, "Each operation of a batch must be a JSON object.")
+        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message: a JSON object nested at most MAX_JSON_NESTING deep, else the
+        socket is closed with 4400 (strawberry closes on JSONDecodeError)."""
+        value = orjson.loads(data)
+        if not isinstance(value, dict) or _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+            raise json.JSONDecodeError("expected a JSON object, not too deeply nested", "", 0)
+        return value
+
     def encode_json(self, data: object) -> str:
         # str, not bytes: websocket frames must be text for graphql-transport-ws clients.
         return orjson.dumps(data).decode()
+
+
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """How deeply lists and dicts nest in ``value`` (stops counting past ``limit``)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 class RequestMiddleware:
@@ -102,6 +160,8 @@ class RequestMiddleware:
                     )
                     return
                 receive = _limited(receive, self.max_body)
+            else:
+                receive, send = _limited_messages(receive, send, self.max_body)
             if scope["path"].startswith("/graphql"):
                 try:
                     state["principal"] = await self.holder["auth"].principal(headers)
@@ -152,6 +212,36 @@ def _limited(receive: Receive, limit: int) -> Receive:
         return message
 
     return wrapped
+
+
+def _limited_messages(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
+    """Websocket messages over ``limit`` bytes (the HTTP body cap) close the connection with
+    1009 (message too big) and a reason; the app sees a disconnect and sends nothing more."""
+    closed = False
+
+    async def wrapped_receive() -> Message:
+        nonlocal closed
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            text, data = message.get("text"), message.get("bytes")
+            size = len(text.encode()) if text is not None else len(data or b"")
+            if size > limit:
+                closed = True
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": 1009,
+                        "reason": f"Message over {limit} bytes; send smaller messages.",
+                    }
+                )
+                return {"type": "websocket.disconnect", "code": 1009}
+        return message
+
+    async def wrapped_send(message: Message) -> None:
+        if not closed:
+            await send(message)
+
+    return wrapped_receive, wrapped_send
 
 
 async def _error(send: Send, status: int, code: str, message: str, request_id: str) -> None:

@@ -83,6 +83,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
             lifespan="on",
             ws="websockets-sansio",
+            # Frames past this are dropped by uvicorn; up to it the app closes larger ones
+            # with a reason (api.app: websocket messages are capped like HTTP bodies).
+            ws_max_size=2 * settings.max_body_bytes,
         )
     return 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -27,7 +27,7 @@ from api.fulfillment.schema import (
     FulfillmentSubscription,
 )
 from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
-from api.limits import limit_extensions
+from api.limits import QuietSchema, limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
 from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
@@ -111,14 +111,14 @@ class Subscription(
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return QuietSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
-            # Clients repeat the same few documents: parse and validate each once per process.
+            # Clients repeat the same few documents: parse each once per process (validation
+            # is cached by api.limits.DocumentLimits).
             partial(ParserCache, maxsize=2048),
-            partial(ValidationCache, maxsize=2048),
             *limit_extensions(settings),
             CostLimit,
             MaskUnexpectedErrors,

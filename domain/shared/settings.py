@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     max_directives: int = 20
     max_page_size: int = 100
     max_body_bytes: int = 256 * 1024
+    # Fields a document selects once every fragment spread is expanded, and fragment spreads
+    # written in it: fragments spreading each other cannot blow a small document up.
+    max_fields: int = 1000
+    max_fragment_spreads: int = 100
+    # Field pairs graphql-core's overlap check may compare: quadratic in fields repeated under
+    # one response name (`{ a {...} a {...} a {...} }`), refused before validation.
+    max_overlap_checks: int = 10_000
+    # Most points one operation may cost (api/cost.py), refused before it runs; production
+    # only (development mode does not check it); 0 turns it off. Separate from the per-client
+    # budget below.
+    max_query_cost: int = 10_000
     # Cost-based rate limit per client (API key, signed-in person or address): points per
     # window; 0 turns it off. See api/ratelimit.py for the cost of an operation.
     rate_limit_points: int = 0
