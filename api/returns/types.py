@@ -140,19 +140,17 @@ class ReturnType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: ReturnType) -> bool:
+        row = await return_loader(info).load(node.return_id)
+        order = await order_loader(info).load(node.order_db_id)
+        return row is not None and can_see_return(info.context.principal, row, order)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await return_loader(info).load_many([int(i) for i in node_ids])
-        orders = await order_loader(info).load_many([r.order_id for r in rows if r is not None])
-        by_id = {o.id: o for o in orders if o is not None}
-        principal = info.context.principal
-        return [
-            cls.from_row(r)
-            if r is not None and can_see_return(principal, r, by_id.get(r.order_id))
-            else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ReturnLineType]:
