@@ -49,10 +49,13 @@ async def run_once(
     key: str | None,
     request: Any,
     execute: Callable[[], Awaitable[dict[str, Any]]],
+    on_replay: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Run ``execute`` (which writes through ``uow``) at most once per (scope, key).
 
-    ``execute`` returns the JSON-able response that every replay gets back.
+    ``execute`` returns the JSON-able response that every replay gets back. ``on_replay`` sees
+    a stored response before it is handed back (after the transaction) and may refuse it by
+    raising.
     """
     if key is None:
         async with uow:
@@ -87,15 +90,19 @@ async def run_once(
                     "send a new key for a new request.",
                     field="idempotencyKey",
                 )
-            return dict(row.response or {})
-        result = await execute()
-        await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-            .values(response=result)
-        )
-        await uow.commit()
-    return result
+            replayed = dict(row.response or {})
+        else:
+            result = await execute()
+            await session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+                .values(response=result)
+            )
+            await uow.commit()
+            return result
+    if on_replay is not None:  # outside the transaction: the check may read through loaders
+        await on_replay(replayed)
+    return replayed
 
 
 async def purge_expired(uow: UnitOfWork, *, older_than_hours: int) -> int:
