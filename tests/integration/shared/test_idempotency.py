@@ -152,6 +152,30 @@ async def test_a_failed_attempt_commits_nothing_and_leaves_the_key_free(runtime:
         await run_once(runtime.uow(), scope="t", key="k", request={"a": 2}, execute=working)
 
 
+async def test_a_replay_the_check_refuses_returns_nothing_and_changes_nothing(runtime: Runtime):
+    seen: list[dict] = []
+
+    async def once() -> dict:
+        return {"orderId": 1}
+
+    async def refuse(response: dict) -> None:
+        seen.append(response)
+        raise IdempotencyKeyReused("not yours", field="idempotencyKey")
+
+    first = await run_once(
+        runtime.uow(), scope="s", key="k", request={}, execute=once, on_replay=refuse
+    )
+    assert (first, seen) == ({"orderId": 1}, [])  # the first run is not a replay
+    with pytest.raises(IdempotencyKeyReused):
+        await run_once(
+            runtime.uow(), scope="s", key="k", request={}, execute=once, on_replay=refuse
+        )
+    assert seen == [{"orderId": 1}]
+    async with runtime.session_factory() as s:
+        stored = (await s.execute(select(IdempotencyKey.scope, IdempotencyKey.response))).all()
+    assert [tuple(r) for r in stored] == [("s", {"orderId": 1})]
+
+
 async def test_concurrent_service_replays_run_the_body_once(runtime: Runtime):
     calls = 0
 
