@@ -15,6 +15,7 @@ from api.loyalty.types import CustomerType, load_customer
 from api.orders.types import OrderType, order_loader
 from api.pricing.types import Money, money
 from api.relay import encode_id
+from api.visibility import visible
 from domain.access.model import Principal
 from fulfillment.returns import model
 from fulfillment.returns import queries as q
@@ -160,7 +161,7 @@ class ReturnType(relay.Node):
     @strawberry.field
     async def order(self, info: Info) -> OrderType | None:
         row = await order_loader(info).load(self.order_db_id)
-        return OrderType.from_row(row) if row is not None else None
+        return await visible(info, OrderType.from_row(row) if row is not None else None)
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerType | None:

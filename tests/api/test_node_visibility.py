@@ -198,3 +198,36 @@ async def test_nodes_walks_every_type_and_shows_only_what_the_caller_may_see(
     # node(id:) goes through the same rule
     single = [(await as_caller(NODE, {"id": gids[label]}))["node"] for label in labels]
     assert single == found
+
+
+RECORD = """mutation($input: InteractionsRecordInput!) { interactionsRecord(input: $input) {
+  userErrors { code message } consultations { id status consultant { name email role } } } }"""
+ACCEPT = """mutation($input: ConsultationAcceptInput!) { consultationAccept(input: $input) {
+  userErrors { code message } consultation { status consultant { name email } } } }"""
+
+
+async def test_a_customer_reaching_their_consultation_does_not_see_the_consultants_account(
+    runtime: Runtime, gql: GQL
+):
+    from tests.api.clienteling.support import ANNA, APP_KEY, demo_store
+
+    demo = await demo_store(runtime, gql)
+    s01 = demo.locations["S01"]
+    app, _ = await demo.customer(ANNA, key=APP_KEY)
+    call = {"type": "CONSULTANT_REQUESTED", "locationId": s01}
+    events = [{"type": "STORE_CHECK_IN", "locationId": s01, "clientEventId": "a1"}]
+    asked = await app(RECORD, {"input": {"events": [*events, {**call, "clientEventId": "a2"}]}})
+    consultation = asked["interactionsRecord"]["consultations"][0]
+    staff, _ = await demo.staff("cashier.s01@demo.omni")
+    accepted = (await staff(ACCEPT, {"input": {"consultationId": consultation["id"]}}))[
+        "consultationAccept"
+    ]
+    assert accepted["consultation"] == {
+        "status": "ACCEPTED",
+        "consultant": {"name": "Елена Смирнова", "email": "cashier.s01@demo.omni"},
+    }  # the consultant sees themself
+
+    again = await app(RECORD, {"input": {"events": [{**call, "clientEventId": "a3"}]}})
+    assert again["interactionsRecord"]["consultations"] == [
+        {"id": consultation["id"], "status": "ACCEPTED", "consultant": None}
+    ]
