@@ -47,11 +47,12 @@ async def products_by_ids(info: Info, ids: Iterable[int]) -> list[ProductType]:
 
 
 async def customer_by_id(info: Info, customer_id: int | None) -> CustomerType | None:
-    """Staff-console reads: the permission was checked by the query that led here."""
+    """Staff-console reads: the query that led here checked its permission, and the customer
+    still goes through the Customer rule (a warehouse account on a store screen sees ids)."""
     if customer_id is None:
         return None
     row = await customer_loader(info).load(customer_id)
-    return CustomerType.from_row(row) if row is not None else None
+    return await visible(info, CustomerType.from_row(row) if row is not None else None)
 
 
 # ------------------------------------------------------------------ interactions
