@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from strawberry import relay
 from strawberry.types import Info
 
 from api.relay import encode_id
@@ -168,7 +169,21 @@ async def _one_of_everything(runtime: Runtime, staff_token: Any) -> tuple[dict[s
     return gids, world
 
 
-@pytest.mark.parametrize("caller", ["anonymous", "other customer", "cashier elsewhere", "admin"])
+#: What C1 sees of their own: their cart, order and its fulfilment, return, profile and points.
+OWNER = PUBLIC | {
+    "Cart",
+    "Order",
+    "FulfillmentOrder",
+    "Return",
+    "Customer",
+    "CustomerIdentifier",
+    "PointsEntry",
+}
+
+
+@pytest.mark.parametrize(
+    "caller", ["anonymous", "other customer", "cashier elsewhere", "admin", "the customer"]
+)
 async def test_nodes_walks_every_type_and_shows_only_what_the_caller_may_see(
     runtime: Runtime, gql: GQL, staff_token: Any, customer_token: Any, caller: str
 ):
@@ -184,6 +199,10 @@ async def test_nodes_walks_every_type_and_shows_only_what_the_caller_may_see(
         _, bearer = await staff_token(Role.CASHIER, [world.locations["S02"]])
         as_caller = gql.as_(x_api_key=world.pos_keys["S02"], authorization=bearer)
         expected = CASHIER_ELSEWHERE
+    elif caller == "the customer":
+        c1 = int(relay.GlobalID.from_id(gids["Customer"]).node_id)
+        as_caller = gql.as_(x_api_key=world.web_key, authorization=customer_token(c1))
+        expected = OWNER
     else:
         _, bearer = await staff_token(Role.ADMIN)
         as_caller = gql.as_(authorization=bearer)
