@@ -74,11 +74,16 @@ async def idempotent(
                 field="idempotencyKey",
             )
 
+    scope = f"{ctx.principal.idempotency_owner(secret=secret)}:{operation}"
+    # Until keys stored before keys had owners age out (idempotency_retention_hours), a retry of a
+    # request answered under the client-wide scope still replays (and is checked like any).
+    before_owners = f"{ctx.principal.idempotency_scope}:{operation}"
     return await run_once(
         uow,
-        scope=f"{ctx.principal.idempotency_owner(secret=secret)}:{operation}",
+        scope=scope,
         key=key,
         request=request,
         execute=lambda: execute(uow),
         on_replay=check,
+        earlier_scopes=[before_owners] if before_owners != scope else [],
     )

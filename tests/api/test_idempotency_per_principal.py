@@ -187,3 +187,41 @@ async def test_a_till_replays_its_sale_after_a_change_of_shift_and_another_till_
     assert await scalar(runtime, "SELECT count(*) FROM orders") == 2
     on_hand = "SELECT on_hand FROM stock_levels WHERE location_id = :l"
     assert [await scalar(runtime, on_hand, l=loc) for loc in (s01, s02)] == [4, 4]
+
+
+async def test_a_key_stored_client_wide_before_the_upgrade_replays_only_to_who_may_see_it(
+    runtime: Runtime, gql: GQL, customer_token: Any
+):
+    from sqlalchemy import text
+
+    world = await make_world(runtime, stock={("HP-100", "WH"): 5})
+    anna = await enrol_customer(runtime)
+    shopper = gql.as_(x_api_key=world.web_key, authorization=customer_token(anna))
+    cart = await _cart(shopper)
+    request = {"cartId": cart["id"], "tenders": CARD, "idempotencyKey": "checkout-1"}
+    first = (await shopper(docs.CHECKOUT, {"input": request}))["checkoutComplete"]
+    web_key_id = await scalar(runtime, "SELECT id FROM api_keys WHERE name = 'web'")
+    async with runtime.engine.begin() as conn:  # as the previous release stored it
+        await conn.execute(
+            text("UPDATE idempotency_keys SET scope = :s WHERE key = 'checkout-1'"),
+            {"s": f"key:{web_key_id}:checkoutComplete"},
+        )
+    before = (await counters(runtime, world, anna, None), await _written(runtime))
+
+    assert (await shopper(docs.CHECKOUT, {"input": request}))["checkoutComplete"] == first
+    stranger = gql.as_(x_api_key=world.web_key)
+    response = await stranger.raw(docs.CHECKOUT, {"input": request})
+    assert response.json()["data"]["checkoutComplete"] == {
+        "userErrors": [
+            {
+                "code": "IDEMPOTENCY_KEY_REUSED",
+                "field": "idempotencyKey",
+                "message": "Idempotency key 'checkout-1' belongs to a request whose result you "
+                "may not see; send a new key (a fresh UUID) for your own request.",
+            }
+        ],
+        "shortfalls": [],
+        "order": None,
+    }
+    assert first["order"]["number"] not in response.text
+    assert (await counters(runtime, world, anna, None), await _written(runtime)) == before
