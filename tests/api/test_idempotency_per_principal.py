@@ -225,3 +225,37 @@ async def test_a_key_stored_client_wide_before_the_upgrade_replays_only_to_who_m
     }
     assert first["order"]["number"] not in response.text
     assert (await counters(runtime, world, anna, None), await _written(runtime)) == before
+
+
+async def test_a_till_return_replays_after_a_change_of_shift_and_writes_once(
+    runtime: Runtime, gql: GQL, staff_token: Any
+):
+    world = await make_world(runtime, stock={("HP-100", "S01"): 5})
+    s01 = world.locations["S01"]
+    _, morning = await staff_token(Role.CASHIER, [s01])
+    _, evening = await staff_token(Role.CASHIER, [s01])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=morning)
+    sale = {
+        "clientSaleId": "T1-0002",
+        "lines": [{"sku": "HP-100", "quantity": 1}],
+        "tenders": [{"kind": "CASH", "tendered": 3_000_000}],
+    }
+    order = (await till(docs.POS_SALE, {"input": sale}))["posSaleComplete"]["order"]
+    line = await scalar(
+        runtime, "SELECT id FROM order_lines WHERE order_id = :o", o=int(await scalar(
+            runtime, "SELECT id FROM orders WHERE number = :n", n=order["number"]
+        ))
+    )  # fmt: skip
+    request = {
+        "orderId": order["id"],
+        "lines": [{"orderLineId": gid("OrderLine", line), "quantity": 1, "reason": "DEFECTIVE"}],
+        "locationId": gid("Location", s01),
+        "idempotencyKey": "T1-R-0001",
+    }
+    first = (await till(RETURN_CREATE, {"input": request}))["returnCreate"]
+    assert first["userErrors"] == []
+    before = await _written(runtime)
+    later = gql.as_(x_api_key=world.pos_keys["S01"], authorization=evening)
+    assert (await later(RETURN_CREATE, {"input": request}))["returnCreate"] == first
+    assert await _written(runtime) == before
+    assert await scalar(runtime, "SELECT count(*) FROM returns") == 1
