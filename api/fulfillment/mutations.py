@@ -17,7 +17,8 @@ from api.errors import UserError, payload_or_errors
 from api.fulfillment.access import may_act
 from api.fulfillment.types import FulfillmentOrderType, SourcingCriterion, SourcingProfile
 from api.mutations import idempotent
-from api.relay import decode_id
+from api.relay import decode_id, encode_id
+from api.visibility import resolve_visible
 from domain.access.model import Role
 from domain.shared.errors import ValidationFailed
 from domain.shared.uow import UnitOfWork
@@ -143,6 +144,12 @@ class SourcingProfileActivatePayload:
     profile: SourcingProfile | None = None
 
 
+async def _sees_fulfillment_order(info: Info, response: dict[str, Any]) -> bool:
+    """A replayed step is handed back only to who may see the fulfillment order now."""
+    gid = encode_id("FulfillmentOrder", int(response["id"]))
+    return await resolve_visible(info, gid) is not None
+
+
 async def _fo(info: Info, fo_id: int) -> FulfillmentOrderType | None:
     # read after the write (a loader may hold the row as it was before the step)
     async with info.context.runtime.session_factory() as session:
@@ -168,7 +175,12 @@ async def _step(
             return {"id": fo_id, **(extra or {})}
 
         out = await idempotent(
-            info, operation=operation, key=key, request={"id": fo_id, **request}, execute=execute
+            info,
+            operation=operation,
+            key=key,
+            request={"id": fo_id, **request},
+            execute=execute,
+            may_replay=_sees_fulfillment_order,
         )
         fields: dict[str, Any] = {"user_errors": [], "fulfillment_order": await _fo(info, fo_id)}
         if "replacements" in out:

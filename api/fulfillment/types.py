@@ -260,17 +260,18 @@ class FulfillmentOrderType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: FulfillmentOrderType) -> bool:
+        from api.fulfillment.access import visible
+
+        row = await fo_loader(info).load(node.fulfillment_order_id)
+        return row is not None and await visible(info, row)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        from api.fulfillment.access import visible
-
         rows = await fo_loader(info).load_many([int(i) for i in node_ids])
-        out = []
-        for r in rows:
-            ok = r is not None and await visible(info, r)
-            out.append(cls.from_row(r) if ok else None)
-        return out
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 # -- routing ---------------------------------------------------------------------------------

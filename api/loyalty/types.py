@@ -166,6 +166,10 @@ class CustomerIdentifierType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CustomerIdentifierType) -> bool:
+        return can_view(info.context.principal, node.customer_db_id)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -180,11 +184,7 @@ class CustomerIdentifierType(relay.Node):
         rows = await info.context.loaders.by_key("customer_identifier", fetch).load_many(
             [int(i) for i in node_ids]
         )
-        principal = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and can_view(principal, r.customer_id) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type
@@ -224,6 +224,10 @@ class CustomerAddressType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CustomerAddressType) -> bool:
+        return False  # never by id: reached through their customer, who is checked
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -242,6 +246,7 @@ class PointsEntryType(relay.Node):
     reason: str | None
     actor: str
     created_at: datetime
+    customer_db_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: PointsEntryRow) -> PointsEntryType:
@@ -256,7 +261,12 @@ class PointsEntryType(relay.Node):
             reason=row.reason,
             actor=row.actor,
             created_at=row.created_at,
+            customer_db_id=row.customer_id,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: PointsEntryType) -> bool:
+        return can_view(info.context.principal, node.customer_db_id)
 
     @classmethod
     async def resolve_nodes(
@@ -265,11 +275,7 @@ class PointsEntryType(relay.Node):
         rows = await info.context.loaders.by_key(
             "points_entry", queries.points_entries_by_ids
         ).load_many([int(i) for i in node_ids])
-        principal = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and can_view(principal, r.customer_id) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type(name="Customer", description="One customer across web, app and stores.")
@@ -299,6 +305,10 @@ class CustomerType(relay.Node):
             preferred_store_db_id=row.preferred_store_id,
             merged_into_db_id=row.merged_into_id,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: CustomerType) -> bool:
+        return can_view(info.context.principal, node.customer_id)
 
     @classmethod
     async def resolve_nodes(

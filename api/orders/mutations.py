@@ -13,7 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
-from api.mutations import idempotent
+from api.mutations import ReplayCheck, idempotent, sees_named_objects
 from api.orders import reviews
 from api.orders.reviews import PosSaleReviewResolveInput, PosSaleReviewResolvePayload
 from api.orders.types import (
@@ -339,6 +339,25 @@ def _shortfalls(exc: StockShortfall, key_type: str | None) -> list[LineShortfall
     ]
 
 
+def _cart_holder(token: str | None) -> ReplayCheck:
+    """Replays of cart and checkout mutations: for a caller who may see what the response
+    names, or who holds the token of its cart (an anonymous shopper sees no order by id)."""
+
+    async def check(info: Info, response: dict[str, Any]) -> bool:
+        if await sees_named_objects(info, response):
+            return True
+        cart_id = response.get("cartId")
+        if cart_id is None and response.get("orderId") is not None:
+            order = await order_loader(info).load(int(response["orderId"]))
+            cart_id = order.cart_id if order is not None else None
+        if not token or cart_id is None:
+            return False
+        cart = await cart_loader(info).load(int(cart_id))
+        return cart is not None and carts.may_use(info.context.principal, cart, token=token)
+
+    return check
+
+
 async def _cart_mutation(
     info: Info,
     payload: type,
@@ -347,13 +366,22 @@ async def _cart_mutation(
     key: str | None,
     request: Any,
     run: Callable[[UnitOfWork], Awaitable[int]],
+    token: str | None = None,
 ) -> Any:
     async def body() -> Any:
         async def execute(uow: UnitOfWork) -> dict[str, Any]:
             return {"cartId": await run(uow)}
 
         result = await retry_on_contention(
-            lambda: idempotent(info, operation=operation, key=key, request=request, execute=execute)
+            lambda: idempotent(
+                info,
+                operation=operation,
+                key=key,
+                request=request,
+                execute=execute,
+                secret=token,
+                may_replay=_cart_holder(token),
+            )
         )
         return payload(user_errors=[], cart=await _load_cart(info, int(result["cartId"])))
 
@@ -427,6 +455,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(description="Change quantities (0 removes) or fulfillment methods.")
@@ -456,6 +485,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(description="Remove lines; their holds are released.")
@@ -476,6 +506,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(
@@ -503,6 +534,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(
@@ -614,6 +646,8 @@ class OrdersMutation:
                         key=input.idempotency_key,
                         request=_req(input),
                         execute=execute,
+                        secret=input.token,
+                        may_replay=_cart_holder(input.token),
                     )
                 )
             except StockShortfall as exc:

@@ -58,6 +58,16 @@ class PosSaleReviewType(relay.Node):
     resolved_by: str | None
     resolved_at: datetime | None
     order_db_id: strawberry.Private[int]
+    location_db_id: strawberry.Private[int]
+
+    @classmethod
+    def can_see(cls, info: Info, node: PosSaleReviewType) -> bool:
+        """Store managers of the sale's store, and admins (api.visibility)."""
+        try:
+            pos_reviews.reviewable_locations(info.context.principal, node.location_db_id)
+        except DomainError:
+            return False
+        return True
 
     @classmethod
     def from_row(cls, r: PosSaleReviewRow, number: str) -> PosSaleReviewType:
@@ -80,6 +90,7 @@ class PosSaleReviewType(relay.Node):
             resolved_by=r.resolved_by,
             resolved_at=r.resolved_at,
             order_db_id=r.order_id,
+            location_db_id=r.location_id,
         )
 
     @strawberry.field
@@ -95,7 +106,7 @@ class PosSaleReviewType(relay.Node):
         async with info.context.runtime.session_factory() as session:
             for node_id in node_ids:
                 found = await pos_reviews.review_with_number(session, int(node_id))
-                out.append(_visible(info, found))
+                out.append(PosSaleReviewType.from_row(*found) if found is not None else None)
         return out
 
 

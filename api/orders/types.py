@@ -24,6 +24,7 @@ from api.inventory.types import LocationType, location_by_id
 from api.loyalty.types import CustomerType, load_customer
 from api.pricing.types import Money, PriceQuoteType, money, percent
 from api.relay import encode_id
+from api.visibility import only_visible
 from domain.shared.errors import DomainError
 from fulfillment import model
 from fulfillment import queries as q
@@ -228,15 +229,16 @@ class CartType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CartType) -> bool:
+        # By id, never by token: the owner, or staff / a device of the cart's store.
+        return cart_services.may_use(info.context.principal, node.row, token=None)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await cart_loader(info).load_many([int(i) for i in node_ids])
-        p = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and cart_services.may_use(p, r, token=None) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[CartLineType]:
@@ -414,11 +416,17 @@ class Receipt:
 
 
 def can_see_order(info: Info, row: OrderRow) -> bool:
+    return _order_visible(info, customer_id=row.customer_id, location_id=row.location_id)
+
+
+def _order_visible(info: Info, *, customer_id: int | None, location_id: int | None) -> bool:
+    """Its customer; the selling store's staff and devices; staff of any store (any store
+    takes back any order)."""
     p = info.context.principal
-    if p.customer_id is not None and p.customer_id == row.customer_id:
+    if p.customer_id is not None and p.customer_id == customer_id:
         return True
-    if row.location_id is not None and (
-        p.client_location_id == row.location_id or p.can_act_at(row.location_id)
+    if location_id is not None and (
+        p.client_location_id == location_id or p.can_act_at(location_id)
     ):
         return True
     return p.acts_somewhere
@@ -494,11 +502,17 @@ class OrderType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: OrderType) -> bool:
+        return _order_visible(
+            info, customer_id=node.customer_db_id, location_id=node.location_db_id
+        )
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await order_loader(info).load_many([int(i) for i in node_ids])
-        return [cls.from_row(r) if r is not None and can_see_order(info, r) else None for r in rows]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLineType]:
@@ -581,4 +595,4 @@ async def recent_orders_of_customer(info: Info, customer_id: int) -> list[OrderT
     rows = await info.context.loaders.by_key(
         "orders.recent_by_customer", q.recent_orders_of_customers, default=[]
     ).load(customer_id)
-    return [OrderType.from_row(r) for r in rows]
+    return await only_visible(info, [OrderType.from_row(r) for r in rows])

@@ -12,6 +12,7 @@ from api.pricing.types import Money, money
 from api.relay import Connection, connection, decode_cursor, decode_id
 from api.returns.mutations import ReturnWindow
 from api.returns.types import ReturnType
+from api.visibility import visible
 from domain.access.model import Principal, Role
 from domain.shared.errors import Forbidden
 from fulfillment.returns import queries as q
@@ -47,7 +48,7 @@ class ReturnsQueryFields:
         nodes = await ReturnType.resolve_nodes(
             info=info, node_ids=[str(decode_id(return_id, "Return", field="returnId"))]
         )
-        return nodes[0]
+        return await visible(info, nodes[0])
 
     @strawberry.field(
         permission_classes=[VIEWERS],
