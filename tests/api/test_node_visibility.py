@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from strawberry import relay
 from strawberry.types import Info
 
@@ -126,6 +127,15 @@ async def _one_of_everything(runtime: Runtime, staff_token: Any) -> tuple[dict[s
     )
     await inventory.deactivate_location(runtime.uow(), location_id=closed, actor="test")
     code = await make_voucher(runtime)
+    async with runtime.engine.begin() as conn:  # a till sale short by 1 kopeck, for review
+        await conn.execute(
+            text(
+                "INSERT INTO pos_sale_reviews (order_id, location_id, status, currency,"
+                " expected_total, tendered_total, discrepancy, notes, offline, cashier)"
+                " VALUES (:o, :l, 'OPEN', 'RUB', 100, 99, -1, '[]', false, 'cashier')"
+            ),
+            {"o": placed.order_id, "l": s01},
+        )
     attribute = await create_attribute(
         runtime.uow(),
         actor="test",
@@ -164,6 +174,7 @@ async def _one_of_everything(runtime: Runtime, staff_token: Any) -> tuple[dict[s
         "Transfer": transfer,
         "Promotion": await one("SELECT promotion_id AS id FROM vouchers WHERE code = :c", c=code),
         "Voucher": await one("SELECT id FROM vouchers WHERE code = :c", c=code),
+        "PosSaleReview": await one("SELECT id FROM pos_sale_reviews WHERE location_id = :l", l=s01),
     }
     gids = {label: str(encode_id(label.split()[-1], i)) for label, i in ids.items()}
     return gids, world
