@@ -50,7 +50,16 @@ class GraphQLApp(GraphQL):
             idempotency_key_header=request.headers.get("idempotency-key"),
             request=request,
             response=response,
+            sticky_reads=not isinstance(request, WebSocket),
         )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the operation, then give the request's read connection back to the pool."""
+        context: Context = kwargs["context"]
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        finally:
+            await context.reads.release()
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
