@@ -404,7 +404,7 @@ class CustomerType(relay.Node):
     ) -> Connection[PointsEntryType]:
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await queries.points_page(
                 session,
                 self.customer_id,

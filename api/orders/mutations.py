@@ -608,7 +608,7 @@ class OrdersMutation:
         self, info: Info, input: PosSaleCompleteInput
     ) -> PosSaleCompletePayload:
         async def body() -> PosSaleCompletePayload:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 ids = await _variant_ids(session, input.lines)
             sale = pos.PosSale(
                 client_sale_id=input.client_sale_id,
