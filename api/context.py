@@ -27,11 +27,13 @@ class Context:
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     #: False for a websocket: it lives for hours, so it must not keep a connection between reads.
     sticky_reads: bool = True
+    #: The request's reads when the middleware opened them first (to authenticate).
+    shared_reads: RequestReads | None = None
     reads: RequestReads = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reads = RequestReads(
+        self.reads = self.shared_reads or RequestReads(
             self.runtime.engine, self.runtime.session_factory, sticky=self.sticky_reads
         )
         self.loaders = Loaders(self.reads)
