@@ -226,3 +226,41 @@ async def test_thirty_aliased_copies_take_one_connection_per_request_and_a_one_r
             }
     # Every request gave its connection back when it ended.
     assert small_pool.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+HISTORIES = """{ customers(first: 50) { edges { node { phone
+  pointsHistory(first: 2) { edges { node { points reason } } pageInfo { hasNextPage } } } } } }"""
+
+
+async def test_customers_with_their_points_history_cost_the_same_statements_for_2_or_6(
+    runtime: Runtime, gql: GQL, staff_token: Any, count_queries: Any, checkouts: Checkouts
+):
+    from domain.access.model import Role
+    from loyalty import services as loyalty
+
+    _, admin = await staff_token(Role.ADMIN)
+    expected = []
+    for n in range(6):
+        phone = f"+7 916 556-01-{n:02d}"
+        cid = await loyalty.enrol(
+            runtime.uow(), phone=phone, actor="t", channel="POS", location_id=None
+        )
+        for k in range(n % 4):  # 0..3 entries: pages of 0, 1, 2 and 2 with more to come
+            await loyalty.adjust_points(
+                runtime.uow(), cid, points=10 * (k + 1), reason=f"r{n}-{k}", actor="t"
+            )
+        shown = [{"node": {"points": 10 * (k + 1), "reason": f"r{n}-{k}"}} for k in range(n % 4)]
+        expected.append((n, shown[::-1][:2], n % 4 > 2))
+    counts = []
+    for size in (2, 6):
+        rid = f"reads-histories-{size}"
+        data = await gql.as_(authorization=admin, x_request_id=rid)(
+            HISTORIES.replace("first: 50", f"first: {size}")
+        )
+        assert [e["node"]["pointsHistory"] for e in data["customers"]["edges"]] == [
+            {"edges": edges, "pageInfo": {"hasNextPage": more}}
+            for _, edges, more in expected[:size]
+        ]
+        counts.append(len(statements_of(count_queries, rid)))
+    assert counts[0] == counts[1]
+    assert checkouts.requests() == {"reads-histories-2": 1, "reads-histories-6": 1}
