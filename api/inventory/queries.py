@@ -79,6 +79,17 @@ async def _origin(
     return (row.latitude, row.longitude)
 
 
+#: ``radiusKm`` of the storefront availability fields.
+PickupRadius = Annotated[
+    float | None,
+    strawberry.argument(
+        description="Pickup stores within this many km (default 50) of near, else of your "
+        "store. Without a centre it cannot apply and is ignored: every pickup location, most "
+        "available first."
+    ),
+]
+
+
 def _radius(radius_km: float | None) -> float | None:
     if radius_km is not None and not 0 < radius_km <= 20_000:
         raise ValidationFailed("radiusKm is more than 0 and at most 20000.", field="radiusKm")
@@ -245,7 +256,7 @@ class InventoryQuery:
         info: Info,
         variant_id: relay.GlobalID,
         near: NearInput | None = None,
-        radius_km: float | None = None,
+        radius_km: PickupRadius = None,
     ) -> VariantAvailability:
         vid = decode_id(variant_id, "Variant", field="variantId")
         return await variant_availability(info, vid, near, radius_km)

@@ -368,3 +368,23 @@ async def test_stock_check_without_a_centre_lists_every_holding_location_most_av
         ("S01", False),
         ("S02", False),
     ]
+
+
+async def test_storefront_availability_without_a_centre_lists_pickup_stores_in_stock_first(
+    runtime: Runtime, gql: GQL, variants, make_location
+):
+    (v,) = await variants("HP-100")
+    _wh, _s1, s2, far = await _stores(make_location)
+    await inv.receive_stock(runtime.uow(), variant_id=v, location_id=far, quantity=3, actor="t")
+    await inv.receive_stock(runtime.uow(), variant_id=v, location_id=s2, quantity=1, actor="t")
+    doc = """query($v: ID!) { availability(variantId: $v, radiusKm: 5) {
+      canShip stores { location { code } distanceKm inStock } } }"""
+    data = await gql(doc, {"v": gid("Variant", v)})
+    assert data["availability"] == {
+        "canShip": False,
+        "stores": [
+            {"location": {"code": "S09"}, "distanceKm": None, "inStock": True},
+            {"location": {"code": "S02"}, "distanceKm": None, "inStock": True},
+            {"location": {"code": "S01"}, "distanceKm": None, "inStock": False},
+        ],
+    }
