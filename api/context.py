@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.loaders import Loaders, RequestReads
+from api.loaders import Loaders, RequestReads, RequestUnitOfWork
 from api.runtime import Runtime
 from domain.access.model import Principal
 from domain.shared.uow import UnitOfWork
@@ -47,8 +47,11 @@ class Context:
             yield session
 
     def uow(self) -> UnitOfWork:
-        """A fresh unit of work: one per mutation field."""
-        return self.runtime.uow()
+        """A fresh unit of work: one per mutation field (the request's read connection is
+        given back before it takes its own)."""
+        return RequestUnitOfWork(
+            self.runtime.session_factory, reads=self.reads, after_commit=self.runtime.relay.wake
+        )
 
     @property
     def settings(self) -> Any:

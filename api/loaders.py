@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from domain.shared.uow import UnitOfWork
 from inventory.queries import locations_by_ids
 
 K = TypeVar("K")
@@ -79,7 +80,11 @@ class RequestReads:
                     await self._drop()
 
     async def release(self) -> None:
-        """Give the connection back to the pool (end of request); later uses are short."""
+        """Give the connection back to the pool (end of request, or a write is about to take
+        a connection of its own); later uses are short."""
+        if self._current is not None and self._owner is asyncio.current_task():
+            self._sticky = False  # inside this task's own read: it is given back on leaving
+            return
         async with self._lock:
             self._sticky = False
             await self._drop()
@@ -88,6 +93,28 @@ class RequestReads:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+
+
+class RequestUnitOfWork(UnitOfWork):
+    """A mutation's unit of work that first gives back the request's read connection: a
+    request holding an idle connection while it waits for a second one could, with as many
+    such requests as the pool has connections, block every one of them until the pool times
+    out."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        reads: RequestReads,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(session_factory, after_commit=after_commit)
+        self._reads = reads
+
+    async def __aenter__(self) -> Self:
+        if self._depth == 0:
+            await self._reads.release()
+        return await super().__aenter__()
 
 
 class Loaders:

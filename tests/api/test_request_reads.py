@@ -264,3 +264,41 @@ async def test_customers_with_their_points_history_cost_the_same_statements_for_
         counts.append(len(statements_of(count_queries, rid)))
     assert counts[0] == counts[1]
     assert checkouts.requests() == {"reads-histories-2": 1, "reads-histories-6": 1}
+
+
+async def test_signed_in_mutations_on_a_small_pool_do_not_hold_a_read_connection_while_writing(
+    runtime: Runtime, settings: Settings, staff_token: Any
+):
+    """The request's read connection (taken to authenticate) is given back before a mutation
+    waits for its write connection: holding one while waiting for another would let as many
+    concurrent mutations as the pool has connections block each other until the pool times out."""
+    from domain.access.model import Role
+
+    rt = await Runtime.start(
+        settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout": 5}),
+        run_relay=False,
+    )
+    try:
+        _, merchandiser = await staff_token(Role.MERCHANDISER)
+        create = """mutation($n: String!) { brandCreate(input: {name: $n}) {
+          userErrors { code } brand { name } } }"""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(runtime=rt)), base_url="http://test"
+        ) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        "/graphql",
+                        json={"query": create, "variables": {"n": f"Brand {i}"}},
+                        headers={"authorization": merchandiser},
+                    )
+                    for i in range(6)
+                )
+            )
+        assert [(a.status_code, a.json()) for a in answers] == [
+            (200, {"data": {"brandCreate": {"userErrors": [], "brand": {"name": f"Brand {i}"}}}})
+            for i in range(6)
+        ]
+        assert rt.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await rt.stop()
