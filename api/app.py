@@ -25,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authenticator
 from api.context import Context
+from api.loaders import RequestReads
 from api.runtime import Runtime
 from api.schema import build_schema
 from domain.access.model import Principal
@@ -49,12 +50,22 @@ class GraphQLApp(GraphQL):
         state = request.scope.get("state", {})
         return Context(
             runtime=self._holder["runtime"],
+            shared_reads=state.get("reads"),
             principal=state.get("principal") or Principal(),
             request_id=state.get("request_id") or uuid.uuid4().hex,
             idempotency_key_header=request.headers.get("idempotency-key"),
             request=request,
             response=response,
+            sticky_reads=not isinstance(request, WebSocket),
         )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the operation, then give the request's read connection back to the pool."""
+        context: Context = kwargs["context"]
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        finally:
+            await context.reads.release()
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
@@ -163,8 +174,15 @@ class RequestMiddleware:
             else:
                 receive, send = _limited_messages(receive, send, self.max_body)
             if scope["path"].startswith("/graphql"):
+                # One pool connection serves the request's reads, authentication included.
+                rt: Runtime = self.holder["runtime"]
+                reads = state["reads"] = RequestReads(
+                    rt.engine, rt.session_factory, sticky=scope["type"] == "http"
+                )
                 try:
-                    state["principal"] = await self.holder["auth"].principal(headers)
+                    state["principal"] = await self.holder["auth"].principal(
+                        headers, sessions=reads.session
+                    )
                 except DomainError as exc:
                     if scope["type"] == "websocket":
                         await send({"type": "websocket.close", "code": 4401, "reason": exc.message})
@@ -192,6 +210,8 @@ class RequestMiddleware:
                     request_id,
                 )
         finally:
+            if "reads" in state:
+                await state.pop("reads").release()
             structlog.contextvars.unbind_contextvars("request_id")
 
 

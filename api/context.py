@@ -1,11 +1,16 @@
-"""Per-request context: the runtime, the caller, per-request DataLoaders, the request id."""
+"""Per-request context: the runtime, the caller, the request's read connection and DataLoaders,
+the request id."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.loaders import Loaders
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.loaders import Loaders, RequestReads, RequestUnitOfWork
 from api.runtime import Runtime
 from domain.access.model import Principal
 from domain.shared.uow import UnitOfWork
@@ -20,14 +25,33 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
+    #: False for a websocket: it lives for hours, so it must not keep a connection between reads.
+    sticky_reads: bool = True
+    #: The request's reads when the middleware opened them first (to authenticate).
+    shared_reads: RequestReads | None = None
+    reads: RequestReads = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.runtime.session_factory)
+        self.reads = self.shared_reads or RequestReads(
+            self.runtime.engine, self.runtime.session_factory, sticky=self.sticky_reads
+        )
+        self.loaders = Loaders(self.reads)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A short read session on the request's one connection (shared with the loaders).
+
+        Only query calls inside: awaiting a loader here would wait for this session's turn."""
+        async with self.reads.session() as session:
+            yield session
 
     def uow(self) -> UnitOfWork:
-        """A fresh unit of work: one per mutation field."""
-        return self.runtime.uow()
+        """A fresh unit of work: one per mutation field (the request's read connection is
+        given back before it takes its own)."""
+        return RequestUnitOfWork(
+            self.runtime.session_factory, reads=self.reads, after_commit=self.runtime.relay.wake
+        )
 
     @property
     def settings(self) -> Any:

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.catalog import loaders
-from api.inventory.queries import NearInput, variant_availability
+from api.inventory.queries import NearInput, PickupRadius, variant_availability
 from api.inventory.types import VariantAvailability
 from api.pricing.catalog import product_price_range, variant_price
 from api.pricing.types import PriceRangeType, ShelfPriceType
@@ -381,7 +381,7 @@ class VariantType(relay.Node):
         "(inventory; no internal stock figures)."
     )
     async def availability(
-        self, info: Info, near: NearInput | None = None, radius_km: float | None = None
+        self, info: Info, near: NearInput | None = None, radius_km: PickupRadius = None
     ) -> VariantAvailability:
         return await variant_availability(info, self.variant_id, near, radius_km)
 

@@ -152,7 +152,7 @@ async def _sees_fulfillment_order(info: Info, response: dict[str, Any]) -> bool:
 
 async def _fo(info: Info, fo_id: int) -> FulfillmentOrderType | None:
     # read after the write (a loader may hold the row as it was before the step)
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await reads.fulfillment_orders_by_ids(session, [fo_id])).get(fo_id)
     return FulfillmentOrderType.from_row(row) if row is not None else None
 
@@ -443,6 +443,6 @@ class FulfillmentMutation:
 
 
 async def _profile(info: Info, version: int) -> SourcingProfile | None:
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await profiles.profile_rows_by_versions(session, [version])).get(version)
     return SourcingProfile.from_row(row) if row is not None else None

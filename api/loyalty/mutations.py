@@ -259,7 +259,7 @@ class LoyaltyMutation:
                 throttle=ctx.runtime.sign_in_throttle,
                 address=ctx.client_address,
             )
-            async with ctx.runtime.session_factory() as session:
+            async with ctx.read() as session:
                 signed = await services.sign_in(
                     session,
                     identifier=input.email,
@@ -282,7 +282,7 @@ class LoyaltyMutation:
     ) -> CustomerSignInPayload:
         async def run() -> CustomerSignInPayload:
             ctx = info.context
-            async with ctx.runtime.session_factory() as session:
+            async with ctx.read() as session:
                 signed = await services.sign_in(
                     session,
                     identifier=input.identifier,
@@ -631,7 +631,7 @@ async def _own(info: Info, customer_id: int) -> CustomerType | None:
 
 
 async def _identifier_payload(info: Info, identifier_id: int) -> CustomerIdentifierPayload:
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = await session.get(CustomerIdentifierRow, identifier_id)
     assert row is not None
     return CustomerIdentifierPayload(

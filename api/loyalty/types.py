@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -414,16 +414,27 @@ class CustomerType(relay.Node):
     ) -> Connection[PointsEntryType]:
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after)
-        async with info.context.runtime.session_factory() as session:
-            rows = await queries.points_page(
-                session,
-                self.customer_id,
-                first=limit,
-                before_id=int(cursor[0]) if cursor else None,
-            )
+        before = int(cursor[0]) if cursor else None
+        rows = await info.context.loaders.by_key("loyalty.points_page", _points_pages).load(
+            (self.customer_id, limit, before)
+        )
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=PointsEntryType.from_row
         )
+
+
+async def _points_pages(
+    session: Any, keys: Sequence[tuple[int, int, int | None]]
+) -> dict[tuple[int, int, int | None], list[Any]]:
+    """Keys (customer id, page size, before id): one statement per distinct page shape."""
+    shapes: dict[tuple[int, int | None], list[int]] = {}
+    for customer_id, first, before in keys:
+        shapes.setdefault((first, before), []).append(customer_id)
+    out: dict[tuple[int, int, int | None], list[Any]] = {}
+    for (first, before), customer_ids in shapes.items():
+        found = await queries.points_pages(session, customer_ids, first=first, before_id=before)
+        out.update({(c, first, before): found[c] for c in customer_ids})
+    return out
 
 
 @strawberry.type

@@ -676,7 +676,7 @@ class OrdersMutation:
             )
             # Before the idempotency key is looked up: a replay needs the same credentials.
             till_store(principal, location)
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 ids = await _variant_ids(session, input.lines)
             sale = pos.PosSale(
                 client_sale_id=input.client_sale_id,

@@ -41,7 +41,7 @@ class OrdersQuery:
     ) -> CartType | None:
         ref = carts.CartRef(decode_id(id, "Cart") if id is not None else None, token)
         try:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await carts.load_cart(session, info.context.principal, ref)
         except DomainError:
             return None
@@ -60,7 +60,7 @@ class OrdersQuery:
         if id is not None:
             row = await order_loader(info).load(decode_id(id, "Order"))
         else:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await q.order_by_number(session, number or "")
         if row is None or not can_see_order(info, row):
             return None
@@ -146,5 +146,5 @@ class OrdersQuery:
 
 async def _list(info: Info, f: q.OrderFilter, limit: int, cursor: list | None) -> list:
     after = (datetime.fromisoformat(cursor[0]), int(cursor[1])) if cursor else None
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         return await q.list_orders(session, f, first=limit, after=after)

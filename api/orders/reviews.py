@@ -103,7 +103,7 @@ class PosSaleReviewType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         out: list[Any] = []
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             for node_id in node_ids:
                 found = await pos_reviews.review_with_number(session, int(node_id))
                 out.append(PosSaleReviewType.from_row(*found) if found is not None else None)
@@ -132,7 +132,7 @@ async def pos_sale_reviews(
     cursor = decode_cursor(after, arity=1)
     location = decode_id(location_id, "Location", field="locationId") if location_id else None
     locations = pos_reviews.reviewable_locations(info.context.principal, location)
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         rows = await pos_reviews.list_reviews(
             session,
             location_ids=locations,
@@ -192,7 +192,7 @@ async def pos_sale_review_resolve(
                 execute=execute,
             )
         )
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             found = await pos_reviews.review_with_number(session, int(result["reviewId"]))
         return PosSaleReviewResolvePayload(user_errors=[], review=_visible(info, found))
 

@@ -258,7 +258,7 @@ class CartType(relay.Node):
         if not lines:
             return CartQuote(user_errors=[])
         try:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 quote = await cart_services.quote_cart(session, self.row, lines)
         except DomainError as exc:
             return CartQuote(user_errors=user_errors(exc))
