@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
+from api.loaders import Preloaded
 from api.mutations import idempotent
 from api.orders.types import (
     CartType,
@@ -24,6 +25,7 @@ from api.orders.types import (
     TenderKind,
     cart_loader,
     order_loader,
+    preload_order,
 )
 from api.relay import decode_id, encode_id
 from domain.shared.errors import NotFound, ValidationFailed
@@ -263,6 +265,32 @@ class OrderCancelPayload:
 async def _load_cart(info: Info, cart_id: int) -> CartType | None:
     row = await cart_loader(info).load(cart_id)
     return CartType.from_row(row) if row is not None else None
+
+
+async def _placing(
+    info: Info,
+    *,
+    operation: str,
+    key: str | None,
+    request: Any,
+    execute: Callable[[UnitOfWork], Awaitable[dict[str, Any]]],
+    preloaded: list[Preloaded],
+) -> dict[str, Any]:
+    """Place an order once (idempotent, retried on contention). When this call placed it,
+    ``execute`` put the response's rows, read in its own transaction, into ``preloaded``: they
+    go to the request's loaders, so the committed order is answered without a new connection.
+    A replay reads the first order back as usual."""
+
+    async def attempt() -> dict[str, Any]:
+        preloaded.clear()  # a rolled-back attempt's rows are not the answer
+        return await idempotent(
+            info, operation=operation, key=key, request=request, execute=execute
+        )
+
+    result = await retry_on_contention(attempt)
+    if preloaded:
+        preloaded[-1].prime(info.context.loaders)
+    return result
 
 
 async def _load_order(info: Info, order_id: int) -> OrderType | None:
@@ -578,17 +606,18 @@ class OrdersMutation:
                     email=input.email,
                     phone=input.phone,
                 )
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "number": placed.number}
 
+            preloaded: list[Preloaded] = []
             try:
-                result = await retry_on_contention(
-                    lambda: idempotent(
-                        info,
-                        operation="checkoutComplete",
-                        key=input.idempotency_key,
-                        request=_req(input),
-                        execute=execute,
-                    )
+                result = await _placing(
+                    info,
+                    operation="checkoutComplete",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
+                    preloaded=preloaded,
                 )
             except StockShortfall as exc:
                 return CheckoutCompletePayload(
@@ -628,16 +657,17 @@ class OrdersMutation:
 
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
                 placed = await pos.complete_sale(uow, info.context.principal, sale)
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
-            result = await retry_on_contention(
-                lambda: idempotent(
-                    info,
-                    operation="posSaleComplete",
-                    key=input.idempotency_key,
-                    request=_req(input),
-                    execute=execute,
-                )
+            preloaded: list[Preloaded] = []
+            result = await _placing(
+                info,
+                operation="posSaleComplete",
+                key=input.idempotency_key,
+                request=_req(input),
+                execute=execute,
+                preloaded=preloaded,
             )
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
