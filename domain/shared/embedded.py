@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -61,7 +62,7 @@ class EmbeddedPostgres:
         self.prune_dead_handles()
         self._server.cleanup()
         self._server = None
-        return pid is None or not process_alive(pid)
+        return pid is None or _gone(pid, within=5.0)
 
     def prune_dead_handles(self) -> list[int]:
         """Drop the pids of processes that died without leaving; returns them."""
@@ -77,6 +78,16 @@ class EmbeddedPostgres:
             if dead:
                 path.write_text(json.dumps([p for p in pids if p not in dead]))
         return dead
+
+
+def _gone(pid: int, *, within: float) -> bool:
+    """``pg_ctl stop -w`` returns once the pid file is gone; the process may take a moment."""
+    deadline = time.monotonic() + within
+    while process_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def process_alive(pid: int) -> bool:
