@@ -29,8 +29,9 @@ from api.loaders import RequestReads
 from api.runtime import Runtime
 from api.schema import build_schema
 from domain.access.model import Principal
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, Unavailable
 from domain.shared.logging import configure_logging
+from domain.shared.outage import DB_UNAVAILABLE_MESSAGE, is_outage
 from domain.shared.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -42,9 +43,20 @@ MAX_JSON_NESTING = 64
 class GraphQLApp(GraphQL):
     """strawberry's ASGI view with our context and orjson."""
 
-    def __init__(self, *args: Any, holder: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, holder: dict[str, Any], retry_after: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._holder = holder
+        self._retry_after = retry_after
+
+    def create_response(
+        self, response_data: Any, sub_response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """An outage is HTTP 503 with Retry-After, so tills, proxies and HTTP clients retry
+        (with the same idempotency key) instead of showing "Unexpected error"."""
+        if _unavailable(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["retry-after"] = str(self._retry_after)
+        return super().create_response(response_data, sub_response, *args, **kwargs)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.scope.get("state", {})
@@ -140,13 +152,26 @@ def _nesting(value: Any, limit: int) -> int:
     return deepest
 
 
+def _unavailable(response_data: Any) -> bool:
+    results = response_data if isinstance(response_data, list) else [response_data]
+    return any(
+        (error.get("extensions") or {}).get("code") == Unavailable.code
+        for result in results
+        if isinstance(result, dict)
+        for error in result.get("errors") or ()
+    )
+
+
 class RequestMiddleware:
     """Request id, body size limit and authentication, before any GraphQL work."""
 
-    def __init__(self, app: ASGIApp, *, holder: dict[str, Any], max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, holder: dict[str, Any], max_body: int, retry_after: int
+    ) -> None:
         self.app = app
         self.holder = holder
         self.max_body = max_body
+        self.retry_after = retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -188,6 +213,23 @@ class RequestMiddleware:
                         await send({"type": "websocket.close", "code": 4401, "reason": exc.message})
                         return
                     await _error(send, 401, exc.code, exc.message, request_id)
+                    return
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    # The API key or token is checked against the database: none, no answer.
+                    log.warning("request.database_unavailable", error=repr(exc))
+                    if scope["type"] == "websocket":
+                        await send({"type": "websocket.close", "code": 1013, "reason": "retry"})
+                        return
+                    await _error(
+                        send,
+                        503,
+                        Unavailable.code,
+                        DB_UNAVAILABLE_MESSAGE,
+                        request_id,
+                        retry_after=self.retry_after,
+                    )
                     return
 
             async def send_with_id(message: Message) -> None:
@@ -264,19 +306,24 @@ def _limited_messages(receive: Receive, send: Send, limit: int) -> tuple[Receive
     return wrapped_receive, wrapped_send
 
 
-async def _error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+async def _error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    *,
+    retry_after: int | None = None,
+) -> None:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -309,6 +356,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     graphql = GraphQLApp(
         build_schema(settings),
         holder=holder,
+        retry_after=settings.unavailable_retry_after_seconds,
         graphql_ide="graphiql" if settings.dev_mode else None,
         allow_queries_via_get=settings.dev_mode,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -348,5 +396,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMiddleware, holder=holder, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        holder=holder,
+        max_body=settings.max_body_bytes,
+        retry_after=settings.unavailable_retry_after_seconds,
+    )
     return app

@@ -10,7 +10,8 @@ import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from domain.shared.errors import DomainError, MultipleErrors
+from domain.shared.errors import DomainError, MultipleErrors, Unavailable
+from domain.shared.outage import DB_UNAVAILABLE_MESSAGE, is_outage
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +36,8 @@ async def payload_or_errors(payload_cls: type[P], run: Callable[[], Awaitable[P]
     """Run a mutation body; a ``DomainError`` becomes the payload's ``userErrors``."""
     try:
         return await run()
+    except Unavailable:
+        raise  # not the caller's input: a top-level UNAVAILABLE error, HTTP 503
     except DomainError as exc:
         return payload_cls(user_errors=user_errors(exc))  # type: ignore[call-arg]
 
@@ -54,6 +57,22 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context: Any = self.execution_context.context
         request_id = getattr(context, "request_id", None)
+        if error.original_error is not None and is_outage(error.original_error):
+            log.warning(
+                "graphql.database_unavailable",
+                request_id=request_id,
+                path=error.path,
+                error=repr(error.original_error),
+            )
+            return GraphQLError(
+                message=DB_UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=None,
+                extensions={"code": Unavailable.code, "requestId": request_id},
+            )
         log.error(
             "graphql.unexpected_error",
             request_id=request_id,

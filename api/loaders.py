@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -144,3 +144,32 @@ class Loaders:
     @property
     def location(self) -> DataLoader[int, Any]:
         return self.by_key("location", locations_by_ids)
+
+
+class Preloaded:
+    """What a mutation's response shows, read inside the mutation's own transaction and handed
+    to the request's loaders once it committed. A committed mutation then answers from data
+    in hand, even if no connection can be had afterwards (pool exhausted, database restarting):
+    it never reports an error for work that was done."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._found: list[tuple[str, Any, Any, dict[Any, Any]]] = []
+
+    async def fetch(
+        self,
+        name: str,
+        fetch: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
+        keys: Iterable[Any],
+        default: Any = None,
+    ) -> dict[Any, Any]:
+        """Like ``Loaders.by_key(name, fetch, default).load_many(keys)``, on this session."""
+        wanted = list(dict.fromkeys(k for k in keys if k is not None))
+        found = await fetch(self._session, wanted) if wanted else {}
+        values = {k: found.get(k, default) for k in wanted}
+        self._found.append((name, fetch, default, values))
+        return values
+
+    def prime(self, loaders: Loaders) -> None:
+        for name, fetch, default, values in self._found:
+            loaders.by_key(name, fetch, default).prime_many(values, force=True)

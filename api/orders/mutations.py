@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
+from api.loaders import Preloaded
 from api.mutations import ReplayCheck, idempotent, sees_named_objects
 from api.orders import reviews
 from api.orders.reviews import PosSaleReviewResolveInput, PosSaleReviewResolvePayload
@@ -26,6 +27,7 @@ from api.orders.types import (
     TenderKind,
     cart_loader,
     order_loader,
+    preload_order,
 )
 from api.relay import decode_id, encode_id
 from domain.shared.errors import NotFound, ValidationFailed
@@ -289,6 +291,40 @@ class OrderCancelPayload:
 async def _load_cart(info: Info, cart_id: int) -> CartType | None:
     row = await cart_loader(info).load(cart_id)
     return CartType.from_row(row) if row is not None else None
+
+
+async def _placing(
+    info: Info,
+    *,
+    operation: str,
+    key: str | None,
+    request: Any,
+    execute: Callable[[UnitOfWork], Awaitable[dict[str, Any]]],
+    preloaded: list[Preloaded],
+    secret: str | None = None,
+    may_replay: ReplayCheck = sees_named_objects,
+) -> dict[str, Any]:
+    """Place an order once (idempotent, retried on contention). When this call placed it,
+    ``execute`` put the response's rows, read in its own transaction, into ``preloaded``: they
+    go to the request's loaders, so the committed order is answered without a new connection.
+    A replay reads the first order back as usual."""
+
+    async def attempt() -> dict[str, Any]:
+        preloaded.clear()  # a rolled-back attempt's rows are not the answer
+        return await idempotent(
+            info,
+            operation=operation,
+            key=key,
+            request=request,
+            execute=execute,
+            secret=secret,
+            may_replay=may_replay,
+        )
+
+    result = await retry_on_contention(attempt)
+    if preloaded:
+        preloaded[-1].prime(info.context.loaders)
+    return result
 
 
 async def _load_order(info: Info, order_id: int) -> OrderType | None:
@@ -636,19 +672,20 @@ class OrdersMutation:
                     email=input.email,
                     phone=input.phone,
                 )
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "number": placed.number}
 
+            preloaded: list[Preloaded] = []
             try:
-                result = await retry_on_contention(
-                    lambda: idempotent(
-                        info,
-                        operation="checkoutComplete",
-                        key=input.idempotency_key,
-                        request=_req(input),
-                        execute=execute,
-                        secret=input.token,
-                        may_replay=_cart_holder(input.token),
-                    )
+                result = await _placing(
+                    info,
+                    operation="checkoutComplete",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
+                    preloaded=preloaded,
+                    secret=input.token,
+                    may_replay=_cart_holder(input.token),
                 )
             except StockShortfall as exc:
                 return CheckoutCompletePayload(
@@ -695,24 +732,23 @@ class OrdersMutation:
                 else None,
             )
             window = timedelta(hours=info.context.settings.pos_offline_window_hours)
-            ran: list[bool] = []
 
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
                 placed = await pos.complete_sale(uow, principal, sale, offline_window=window)
-                ran.append(True)
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
-            async def attempt() -> dict[str, Any]:
-                ran.clear()  # only the attempt that answers counts
-                return await idempotent(
-                    info,
-                    operation="posSaleComplete",
-                    key=input.idempotency_key,
-                    request=_req(input),
-                    execute=execute,
-                )
-
-            result = await retry_on_contention(attempt)
+            # Filled only when the attempt that answers ran the sale: a stored response (the
+            # same idempotency key) leaves it empty, and is a replay too.
+            preloaded: list[Preloaded] = []
+            result = await _placing(
+                info,
+                operation="posSaleComplete",
+                key=input.idempotency_key,
+                request=_req(input),
+                execute=execute,
+                preloaded=preloaded,
+            )
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
             return PosSaleCompletePayload(
@@ -720,7 +756,7 @@ class OrdersMutation:
                 order=order,
                 receipt=await order.receipt(info),
                 # A stored response (same idempotency key) is a replay too.
-                replayed=bool(result["replayed"]) or not ran,
+                replayed=bool(result["replayed"]) or not preloaded,
             )
 
         return await payload_or_errors(PosSaleCompletePayload, body)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -21,6 +22,7 @@ from api.fulfillment.types import (
     fulfillment_orders_of_order,
 )
 from api.inventory.types import LocationType, location_by_id
+from api.loaders import Preloaded
 from api.loyalty.types import CustomerType, load_customer
 from api.pricing.types import Money, PriceQuoteType, money, percent
 from api.relay import encode_id
@@ -67,6 +69,35 @@ def _cart_lines(info: Info) -> Any:
 
 def _titles(info: Info) -> Any:
     return info.context.loaders.by_key("orders.variant_titles", q.variant_titles)
+
+
+async def preload_order(session: AsyncSession, order_id: int) -> Preloaded:
+    """Inside the placing transaction: the order and what its response shows (lines, tenders,
+    fulfillment orders and their lines, the locations and the customer they name), so the
+    answer needs no connection after commit."""
+    from fulfillment.services import fulfillment_reads as reads
+    from inventory.queries import locations_by_ids
+    from loyalty.queries import customers_by_ids
+
+    await session.flush()
+    pre = Preloaded(session)
+    order = (await pre.fetch("orders.order", q.orders_by_ids, [order_id]))[order_id]
+    lines = (await pre.fetch("orders.lines", q.lines_of_orders, [order_id], []))[order_id]
+    await pre.fetch("orders.tenders", q.tenders_of_orders, [order_id], [])
+    await pre.fetch("orders.refunds", q.refunds_of_orders, [order_id], [])
+    fos = (
+        await pre.fetch(
+            "fulfillment_orders_by_order", reads.fulfillment_orders_by_order_ids, [order_id], ()
+        )
+    )[order_id]
+    await pre.fetch(
+        "fulfillment_order_lines", reads.lines_by_fulfillment_order_ids, [f.id for f in fos], ()
+    )
+    places = [order.location_id, *(ln.pickup_location_id for ln in lines)]
+    places += [p for f in fos for p in (f.location_id, f.pickup_location_id)]
+    await pre.fetch("location", locations_by_ids, places)
+    await pre.fetch("customer", customers_by_ids, [order.customer_id])
+    return pre
 
 
 # -- carts ------------------------------------------------------------------------------------

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     # Seconds a request waits for a pooled connection before it is answered UNAVAILABLE.
     db_pool_timeout: float = 30.0
+    # Retry-After (seconds) on an HTTP 503 UNAVAILABLE answer (database restarting, failing
+    # over, or no pooled connection in time).
+    unavailable_retry_after_seconds: int = Field(default=2, ge=0)
+    # `omnicommerce serve` on SIGTERM/SIGINT: seconds the requests in flight get to finish
+    # before the server closes (and stops the embedded PostgreSQL).
+    shutdown_grace_seconds: int = Field(default=25, ge=0)
 
     @field_validator("secret_key")
     @classmethod
