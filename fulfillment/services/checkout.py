@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from domain.access.model import Channel, Principal
 from domain.pricing import model as pricing
@@ -43,6 +43,7 @@ from fulfillment.tables import ORDER_NUMBER_SEQUENCE, CartRow, OrderLineRow, Ord
 from inventory.queries import locations_by_ids
 from inventory.services.holds import record_sale
 from loyalty.model import PurchaseLine
+from loyalty.queries import variant_category_paths
 from loyalty.services import earn_points, record_spend
 
 
@@ -257,12 +258,16 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         )
 
         if draft.customer_id is not None:
-            categories = await _categories(session, [ln.variant_id for ln in draft.lines])
+            paths = await variant_category_paths(session, [ln.variant_id for ln in draft.lines])
             earned = await earn_points(
                 uow,
                 draft.customer_id,
                 lines=[
-                    PurchaseLine(amount_minor=r.total, category=categories.get(r.variant_id))
+                    PurchaseLine(
+                        amount_minor=r.total,
+                        category=(paths.get(r.variant_id) or (None,))[0],
+                        ancestors=paths.get(r.variant_id, ())[1:],
+                    )
                     for r in rows
                 ],
                 reference=number,
@@ -367,18 +372,6 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         await refresh_order_status(uow, order.id)  # an all carry-out sale is complete at once
         await uow.commit()
     return Placed(order.id, number)
-
-
-async def _categories(session: Any, variant_ids: Sequence[int]) -> dict[int, str]:
-    """Category slug per variant (loyalty's category bonus)."""
-    rows = await session.execute(
-        text(
-            "SELECT v.id, c.slug FROM variants v JOIN products p ON p.id = v.product_id "
-            "JOIN categories c ON c.id = p.category_id WHERE v.id = ANY(:ids)"
-        ),
-        {"ids": list(set(variant_ids))},
-    )
-    return {int(r[0]): str(r[1]) for r in rows}
 
 
 async def checkout_cart(
