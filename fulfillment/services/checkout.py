@@ -308,6 +308,9 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
 
         # Stock. Online lines: committed (no oversell). Carry-out: sold (a fact, never refused).
+        # Every level of every item first, in the global order (commit_units locks the online
+        # ones again, free): the sales below then take no level lock out of order.
+        await holding.lock_stock(uow, (ln.variant_id for ln in draft.lines))
         online = [ln for ln in draft.lines if ln.method is not FulfillmentMethod.CARRY_OUT]
         committed = (
             await holding.commit_units(
