@@ -46,6 +46,29 @@ async def _charger_world(runtime: Runtime) -> World:
     return world
 
 
+async def _give_back(
+    runtime: Runtime, world: World, cid: int, order_id: int, line_id: int, quantity: int
+) -> int:
+    """Return ``quantity`` units of one order line and receive them; the points reversed."""
+    rid = await returns.create_return(
+        runtime.uow(),
+        world.principal("APP", customer_id=cid),
+        order_id=order_id,
+        lines=[ReturnLineRequest(line_id, quantity, ReturnReason.CHANGED_MIND)],
+    )
+    (rl,) = [
+        r[0] for r in await rows(runtime, "SELECT id FROM return_lines WHERE return_id = :r", r=rid)
+    ]
+    await returns.receive_return(
+        runtime.uow(),
+        staff([world.locations["WH"]]),
+        return_id=rid,
+        location_id=world.locations["WH"],
+        lines=[ReceiveLine(rl, Disposition.RESTOCK)],
+    )
+    return int(await scalar(runtime, "SELECT points_reversed FROM returns WHERE id = :r", r=rid))
+
+
 async def test_the_programme_says_which_subcategories_a_bonus_covers(runtime: Runtime, gql: GQL):
     await _charger_world(runtime)
     data = await gql(PROGRAMME)
@@ -76,31 +99,13 @@ async def test_a_charger_earns_the_accessories_bonus_and_a_return_reverses_exact
         runtime, "SELECT id FROM order_lines WHERE order_id = :o", o=placed.order_id
     )
 
-    async def give_back(quantity: int) -> int:
-        rid = await returns.create_return(
-            runtime.uow(),
-            world.principal("APP", customer_id=cid),
-            order_id=placed.order_id,
-            lines=[ReturnLineRequest(line_id, quantity, ReturnReason.CHANGED_MIND)],
-        )
-        (rl,) = [
-            r[0]
-            for r in await rows(runtime, "SELECT id FROM return_lines WHERE return_id = :r", r=rid)
-        ]
-        await returns.receive_return(
-            runtime.uow(),
-            staff([world.locations["WH"]]),
-            return_id=rid,
-            location_id=world.locations["WH"],
-            lines=[ReceiveLine(rl, Disposition.RESTOCK)],
-        )
-        return int(
-            await scalar(runtime, "SELECT points_reversed FROM returns WHERE id = :r", r=rid)
-        )
-
-    assert await give_back(4) == 59  # 148 x 4/10 = 59.2
+    assert (
+        await _give_back(runtime, world, cid, placed.order_id, line_id, 4) == 59
+    )  # 148 x 4/10 = 59.2
     assert await scalar(runtime, balance, c=cid) == 148 - 59
-    assert await give_back(6) == 89  # the rest: all 148 taken back, not one point more
+    assert (
+        await _give_back(runtime, world, cid, placed.order_id, line_id, 6) == 89
+    )  # the rest: all 148 taken back, not one point more
     assert await scalar(runtime, balance, c=cid) == 0
 
 
@@ -116,3 +121,18 @@ async def test_a_mixed_basket_earns_each_line_by_its_nearest_category_rule(runti
         await scalar(runtime, "SELECT points_earned FROM orders WHERE id = :o", o=placed.order_id)
         == 99
     )
+    await fulfil_all(runtime, placed.order_id)
+    charger, phones = [
+        r[0]
+        for r in await rows(
+            runtime,
+            "SELECT id FROM order_lines WHERE order_id = :o ORDER BY line_no",
+            o=placed.order_id,
+        )
+    ]
+    # The chargers earned 29.7 of the 99.5: returning them takes back 29 (by money alone it
+    # would be 99 x 1 980 / 5 470 = 35); the last return takes the rest.
+    assert await _give_back(runtime, world, cid, placed.order_id, charger, 2) == 29
+    assert await _give_back(runtime, world, cid, placed.order_id, phones, 1) == 70
+    balance = "SELECT balance FROM loyalty_accounts WHERE customer_id = :c"
+    assert await scalar(runtime, balance, c=cid) == 0
