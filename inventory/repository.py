@@ -186,6 +186,56 @@ async def lock_level(session: AsyncSession, *, variant_id: int, location_id: int
     ).one()
 
 
+_LOCK_VARIANTS = text(
+    "SELECT id FROM stock_levels WHERE variant_id = ANY(:variants) "
+    "ORDER BY variant_id, location_id FOR UPDATE"
+)
+_LOCK_KEYS = text(
+    "SELECT s.id FROM stock_levels s "
+    "JOIN unnest(CAST(:kv AS bigint[]), CAST(:kl AS bigint[])) AS k(v, l) "
+    "ON s.variant_id = k.v AND s.location_id = k.l "
+    "ORDER BY s.variant_id, s.location_id FOR UPDATE OF s"
+)
+
+
+async def lock_levels(
+    session: AsyncSession,
+    *,
+    variant_ids: Sequence[int] = (),
+    keys: Sequence[tuple[int, int]] = (),
+) -> None:
+    """Lock stock levels in THE global order, (variant, location), in one statement: every
+    level of ``variant_ids`` (all locations), or else the levels ``keys``. Every path that
+    writes several levels (hold, re-hold, release, commit, cancel, return, sweep) locks them
+    here first, then hold rows, so two transactions never wait on each other in a cycle.
+    Re-locking rows this transaction already holds is free."""
+    if variant_ids:
+        extra = {v for v, _ in keys} - set(variant_ids)
+        await session.execute(_LOCK_VARIANTS, {"variants": sorted(set(variant_ids) | extra)})
+    elif keys:
+        ordered = sorted(set(keys))
+        await session.execute(
+            _LOCK_KEYS, {"kv": [k[0] for k in ordered], "kl": [k[1] for k in ordered]}
+        )
+
+
+async def hold_levels(
+    session: AsyncSession,
+    *,
+    hold_ids: Sequence[int] = (),
+    owner_ref: str | None = None,
+) -> list[tuple[int, int]]:
+    """The levels of holds by id or owner (no lock: a hold never changes its level)."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT variant_id, location_id FROM stock_holds "
+            "WHERE id = ANY(:ids) OR owner_ref = :owner"
+        ),
+        {"ids": list(hold_ids), "owner": owner_ref},
+    )
+    return [(r.variant_id, r.location_id) for r in rows]
+
+
 _EXPIRE = text(
     """
     WITH exp AS (
@@ -213,7 +263,8 @@ _EXPIRE = text(
 
 async def expire_holds_at(session: AsyncSession, *, variant_id: int, location_id: int) -> Any:
     """Release every lapsed hold of one level in one statement; the level row after, or None if
-    nothing had lapsed."""
+    nothing had lapsed. The level is locked before its holds, as on every other path."""
+    await lock_levels(session, keys=[(variant_id, location_id)])
     return (await session.execute(_EXPIRE, {"v": variant_id, "l": location_id})).one_or_none()
 
 
@@ -224,8 +275,11 @@ async def lock_holds(
     owner_ref: str | None = None,
     statuses: Sequence[HoldStatus],
 ) -> list[Any]:
-    """Open holds by id or owner, locked, in (variant, location, id) order: the same order every
-    writer uses, so two releases of overlapping holds cannot deadlock."""
+    """Open holds by id or owner, locked, in (variant, location, id) order, after their levels
+    (``lock_levels``): levels first, then holds, on every path, so no two writers deadlock."""
+    await lock_levels(
+        session, keys=await hold_levels(session, hold_ids=hold_ids, owner_ref=owner_ref)
+    )
     rows = await session.execute(
         text(
             "SELECT id, variant_id, location_id, quantity, owner_ref, status, expires_at "

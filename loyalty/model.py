@@ -278,6 +278,27 @@ def tier_status(spend_minor: int, rules: LoyaltyRules = DEFAULT_RULES) -> TierSt
 class PurchaseLine:
     amount_minor: int  # what the customer paid for the line, after discounts
     category: str | None = None
+    # The category's parents, nearest first: a rule for "accessories" covers "chargers".
+    ancestors: tuple[str, ...] = ()
+
+
+def category_bonus(
+    category: str | None, ancestors: Sequence[str] = (), rules: LoyaltyRules = DEFAULT_RULES
+) -> Fraction:
+    """The multiplier of the nearest category on the line's path that has a rule: a category
+    rule covers its whole subtree (as promotions do), a subcategory's own rule wins."""
+    ruled = bonus_category(category, ancestors, rules)
+    return Fraction(1) if ruled is None else rules.category_multipliers[ruled]
+
+
+def bonus_category(
+    category: str | None, ancestors: Sequence[str] = (), rules: LoyaltyRules = DEFAULT_RULES
+) -> str | None:
+    """The nearest category on the path (itself first) that has a bonus rule."""
+    for slug in (category, *ancestors):
+        if slug is not None and slug in rules.category_multipliers:
+            return slug
+    return None
 
 
 def points_for_purchase(
@@ -291,7 +312,7 @@ def points_for_purchase(
             raise ValidationFailed(
                 f"Line {i + 1} has a negative amount; earn on what was paid.", field="lines"
             )
-        bonus = rules.category_multipliers.get(line.category or "", Fraction(1))
+        bonus = category_bonus(line.category, line.ancestors, rules)
         exact += (
             Fraction(line.amount_minor, rules.minor_per_unit)
             * rules.points_per_unit

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty.model import DEFAULT_RULES, CustomerStatus, LoyaltyRules
+from domain.catalog import queries as catalog
+from domain.pricing.model import category_paths
+from loyalty.model import DEFAULT_RULES, CustomerStatus, LoyaltyRules, bonus_category
 from loyalty.tables import (
     CustomerAddressRow,
     CustomerConsentRow,
@@ -200,3 +202,45 @@ async def merges_into(
     for r in rows:
         out.setdefault(r.survivor_id, []).append(r)
     return out
+
+
+async def variant_category_paths(
+    session: AsyncSession, variant_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Per variant: its product's category slug, then the parents' slugs up to the root (the
+    category bonus of a parent covers its subcategories). Variants without a category are left
+    out. The tree comes from the catalog's own query, as promotions read it."""
+    variants = await catalog.variants_by_ids(session, variant_ids)
+    products = await catalog.products_by_ids(session, [v.product_id for v in variants.values()])
+    parents = await catalog.category_parents(session)
+    own = {p.id: p.category_id for p in products.values() if p.category_id is not None}
+    paths = category_paths(parents, list(set(own.values())))
+    slugs = {
+        c.id: c.slug
+        for c in (
+            await catalog.categories_by_ids(session, list({c for p in paths.values() for c in p}))
+        ).values()
+    }
+    out: dict[int, tuple[str, ...]] = {}
+    for vid, v in variants.items():
+        cid = own.get(v.product_id)
+        if cid is not None:
+            out[vid] = tuple(slugs[c] for c in paths[cid] if c in slugs)
+    return out
+
+
+async def bonus_subcategories(
+    session: AsyncSession, rules: LoyaltyRules = DEFAULT_RULES
+) -> dict[str, list[str]]:
+    """Per category with a bonus rule: the slugs of the subcategories (any depth) that earn by
+    that rule (not those under a nearer rule of their own), sorted."""
+    parents = await catalog.category_parents(session)
+    rows = await catalog.categories_by_ids(session, list(parents))
+    slug_of = {cid: r.slug for cid, r in rows.items()}
+    out: dict[str, list[str]] = {s: [] for s in rules.category_multipliers}
+    for path in category_paths(parents, list(parents)).values():
+        slugs = [slug_of[c] for c in path if c in slug_of]
+        ruled = bonus_category(slugs[0], slugs[1:], rules) if slugs else None
+        if ruled is not None and ruled != slugs[0]:
+            out[ruled].append(slugs[0])
+    return {s: sorted(v) for s, v in out.items()}

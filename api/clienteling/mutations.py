@@ -97,9 +97,10 @@ def _who(principal: Principal, customer_gid: relay.GlobalID | None) -> tuple[int
             raise ValidationFailed(
                 "Staff record for a customer: give customerId.", field="customerId"
             )
-        return decode_id(
-            customer_gid, "Customer", field="customerId"
-        ), f"staff:{principal.staff_user_id}"
+        customer_id = decode_id(customer_gid, "Customer", field="customerId")
+        # Replays are detected per staff member AND customer: a consultant's device counts its
+        # events from "1" for every customer it serves.
+        return customer_id, f"staff:{principal.staff_user_id}/customer:{customer_id}"
     if customer_gid is not None:
         raise Forbidden("Sign in to record interactions for a customer.", field="customerId")
     return None, ""

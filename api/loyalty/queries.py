@@ -20,6 +20,7 @@ from api.relay import Connection, connection, decode_cursor
 from domain.access.model import Role
 from domain.shared.errors import DomainError
 from loyalty import queries, services
+from loyalty.model import DEFAULT_RULES
 
 
 @strawberry.type
@@ -76,5 +77,8 @@ class LoyaltyQuery:
         )
 
     @strawberry.field(description="Earn rate, tiers and their benefits, expiry.")
-    def loyalty_programme(self) -> LoyaltyProgramme:
-        return LoyaltyProgramme.from_rules()
+    async def loyalty_programme(self, info: Info) -> LoyaltyProgramme:
+        rules = DEFAULT_RULES
+        async with info.context.runtime.session_factory() as session:
+            subtrees = await queries.bonus_subcategories(session, rules)
+        return LoyaltyProgramme.from_rules(rules, subcategories=subtrees)

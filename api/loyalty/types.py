@@ -109,10 +109,16 @@ class LoyaltyStatus:
     currency: str
 
 
-@strawberry.type
+@strawberry.type(
+    description="Points multiplier for a category and every category under it (a subcategory "
+    "with its own bonus uses that one)."
+)
 class CategoryBonus:
     category: str
     multiplier: float
+    subcategories: list[str] = strawberry.field(
+        description="Slugs of the categories under it (any depth) that this bonus covers."
+    )
 
 
 @strawberry.type(description="The programme's rules, for the storefront's loyalty page.")
@@ -126,7 +132,12 @@ class LoyaltyProgramme:
     category_bonuses: list[CategoryBonus]
 
     @classmethod
-    def from_rules(cls, rules: model.LoyaltyRules = DEFAULT_RULES) -> LoyaltyProgramme:
+    def from_rules(
+        cls,
+        rules: model.LoyaltyRules = DEFAULT_RULES,
+        *,
+        subcategories: dict[str, list[str]] | None = None,
+    ) -> LoyaltyProgramme:
         return cls(
             currency=rules.currency,
             points_per_currency_unit=float(rules.points_per_unit),
@@ -135,7 +146,11 @@ class LoyaltyProgramme:
             tier_window_days=rules.tier_window_days,
             tiers=[Tier.from_model(t) for t in rules.tiers],
             category_bonuses=[
-                CategoryBonus(category=c, multiplier=float(m))
+                CategoryBonus(
+                    category=c,
+                    multiplier=float(m),
+                    subcategories=(subcategories or {}).get(c, []),
+                )
                 for c, m in sorted(rules.category_multipliers.items())
             ],
         )

@@ -236,7 +236,9 @@ async def adopt_cart(
             for ln in await cart_lines(session, target.id)
         }
         rehold: list[CartLineRow] = []
-        for line in await cart_lines(session, anon.id):
+        moving = await cart_lines(session, anon.id)
+        await holding.lock_stock(uow, (ln.variant_id for ln in moving))
+        for line in moving:
             same = existing.get((line.variant_id, line.method, line.pickup_location_id))
             if same is None:
                 line.cart_id = target.id
@@ -299,7 +301,10 @@ async def _check_pickups(session: AsyncSession, ids: set[int]) -> None:
 async def _rehold(
     uow: UnitOfWork, cart: CartRow, lines: Sequence[CartLineRow], *, now: datetime, actor: str
 ) -> dict[int, Any]:
-    """Give back the lines' holds and hold them afresh where sourcing chooses now."""
+    """Give back the lines' holds and hold them afresh where sourcing chooses now. All levels
+    of the lines' items are locked first (global order), so the units given back are still
+    there to hold again: no other cart can take them in between, and none waits in a cycle."""
+    await holding.lock_stock(uow, (ln.variant_id for ln in lines))
     for line in lines:
         if line.holds:
             await holding.release_holds(uow, line.holds, actor=actor)
@@ -327,8 +332,15 @@ async def _rehold_if_moved(
     """A new address may change where lines ship from: re-hold only the lines whose sourcing
     now differs from what they hold (a plan is a read; holding again is two writes on the
     level rows other carts are after too)."""
+    await holding.lock_stock(uow, (ln.variant_id for ln in lines))
     wants = [holding.Want(ln.id, ln.variant_id, ln.quantity, ln.method, None) for ln in lines]
-    decision = await holding.plan(uow, wants, ship_to=ship_to(cart), now=now)
+    own: dict[tuple[int, int], int] = {}
+    for ln in lines:
+        for key, units in holding.held_units(ln.holds, ln.variant_id).items():
+            own[key] = own.get(key, 0) + units
+    # The cart's own holds count as available to it: with every unit held, a line that keeps
+    # its source is left alone instead of being released and re-held.
+    decision = await holding.plan(uow, wants, ship_to=ship_to(cart), now=now, own=own)
     planned: dict[int, list[tuple[int, int]]] = {}
     for a in decision.allocations:
         planned.setdefault(a.key, []).append((a.location_id, a.quantity))
@@ -440,6 +452,7 @@ async def update_lines(
         pickups = {c.pickup_location_id for c in changes if c.pickup_location_id is not None}
         if pickups:
             await _check_pickups(session, pickups)
+        await holding.lock_stock(uow, (rows[c.line_id].variant_id for c in changes))
         touched: list[CartLineRow] = []
         for c in changes:
             row = rows[c.line_id]
@@ -469,6 +482,7 @@ async def remove_lines(
         missing = [i for i, lid in enumerate(line_ids) if lid not in rows]
         if missing:
             raise NotFound("No such line in this cart.", field=f"lineIds[{missing[0]}]")
+        await holding.lock_stock(uow, (rows[lid].variant_id for lid in line_ids))
         for lid in line_ids:
             await holding.release_holds(uow, rows[lid].holds, actor=principal.actor)
         await session.execute(delete(CartLineRow).where(CartLineRow.id.in_(list(line_ids))))

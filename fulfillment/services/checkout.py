@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from domain.access.model import Channel, Principal
 from domain.pricing import model as pricing
@@ -44,6 +44,7 @@ from fulfillment.till import till_store
 from inventory.queries import locations_by_ids
 from inventory.services.holds import record_sale
 from loyalty.model import PurchaseLine
+from loyalty.queries import variant_category_paths
 from loyalty.services import earn_points, record_spend
 
 
@@ -261,12 +262,16 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         )
 
         if draft.customer_id is not None:
-            categories = await _categories(session, [ln.variant_id for ln in draft.lines])
+            paths = await variant_category_paths(session, [ln.variant_id for ln in draft.lines])
             earned = await earn_points(
                 uow,
                 draft.customer_id,
                 lines=[
-                    PurchaseLine(amount_minor=r.total, category=categories.get(r.variant_id))
+                    PurchaseLine(
+                        amount_minor=r.total,
+                        category=(paths.get(r.variant_id) or (None,))[0],
+                        ancestors=paths.get(r.variant_id, ())[1:],
+                    )
                     for r in rows
                 ],
                 reference=number,
@@ -307,6 +312,9 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             )
 
         # Stock. Online lines: committed (no oversell). Carry-out: sold (a fact, never refused).
+        # Every level of every item first, in the global order (commit_units locks the online
+        # ones again, free): the sales below then take no level lock out of order.
+        await holding.lock_stock(uow, (ln.variant_id for ln in draft.lines))
         online = [ln for ln in draft.lines if ln.method is not FulfillmentMethod.CARRY_OUT]
         committed = (
             await holding.commit_units(
@@ -371,18 +379,6 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
         await refresh_order_status(uow, order.id)  # an all carry-out sale is complete at once
         await uow.commit()
     return Placed(order.id, number)
-
-
-async def _categories(session: Any, variant_ids: Sequence[int]) -> dict[int, str]:
-    """Category slug per variant (loyalty's category bonus)."""
-    rows = await session.execute(
-        text(
-            "SELECT v.id, c.slug FROM variants v JOIN products p ON p.id = v.product_id "
-            "JOIN categories c ON c.id = p.category_id WHERE v.id = ANY(:ids)"
-        ),
-        {"ids": list(set(variant_ids))},
-    )
-    return {int(r[0]): str(r[1]) for r in rows}
 
 
 async def checkout_cart(

@@ -378,6 +378,12 @@ async def release_order_lines(
             if problems:
                 raise NotCancellable("; ".join(problems) + ".", field="lines")
         done: dict[int, int] = {}
+        # The levels of every item cancelled, in the global order, before the first release:
+        # two cancels (or a cancel and a checkout) of the same items never deadlock.
+        await holds.lock_stock(
+            uow,
+            variant_ids=[fl.variant_id for ol in wanted for fl in cancellable.get(ol, [])],
+        )
         for ol_id in sorted(wanted):
             left = wanted[ol_id]
             for fl in cancellable.get(ol_id, []):

@@ -9,7 +9,7 @@ still missing, a few times, before reporting a shortfall.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -55,8 +55,29 @@ class StockShortfall(DomainError):
         self.shortfalls = tuple(shortfalls)
 
 
+async def lock_stock(uow: UnitOfWork, variant_ids: Iterable[int]) -> None:
+    """Before any stock write of a unit of work that may touch several levels: lock every
+    level of these variants in the global (variant, location) order (inventory ``lock_stock``).
+    Planning under these locks also sees exactly what the writes will find."""
+    await inv.lock_stock(uow, variant_ids=sorted(set(variant_ids)))
+
+
+def held_units(holds: Iterable[dict[str, Any]], variant_id: int) -> dict[tuple[int, int], int]:
+    """A line's own holds as units per (variant, location), for ``plan(own=...)``."""
+    out: dict[tuple[int, int], int] = {}
+    for h in holds:
+        key = (variant_id, int(h["locationId"]))
+        out[key] = out.get(key, 0) + int(h["quantity"])
+    return out
+
+
 async def plan(
-    uow: UnitOfWork, wants: Sequence[Want], *, ship_to: tuple[float, float] | None, now: datetime
+    uow: UnitOfWork,
+    wants: Sequence[Want],
+    *,
+    ship_to: tuple[float, float] | None,
+    now: datetime,
+    own: Mapping[tuple[int, int], int] | None = None,
 ) -> Decision:
     from fulfillment.services.routing import plan as route
     from fulfillment.sourcing import RouteLine, RouteRequest
@@ -69,7 +90,7 @@ async def plan(
         ship_to=ship_to,
         now=now,
     )
-    return await route(uow.session, request)
+    return await route(uow.session, request, own=own)
 
 
 def hold_json(
@@ -173,6 +194,7 @@ async def hold_units(
 ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, Shortfall]]:
     """Cart holds (TTL per channel). A line is held whole or not at all: a partly held line
     gives its partial holds back so that it does not sit on units it cannot use."""
+    await lock_stock(uow, (w.variant_id for w in wants))
     expires_at = hold_expiry(hold_channel(channel), now=now)
     taken, shortfalls, decisions = await _take(
         uow,
@@ -227,8 +249,9 @@ async def commit_units(
 
     out = Committed()
     fresh: list[Want] = []
-    # Variant order, like every stock write here: checkouts of carts with the same items lock
-    # their levels in the same order (a deadlock victim is retried whole by the API anyway).
+    # Every level of every variant, locked in the global order before the first write: the
+    # commits, releases of stale holds and fresh commitments below take no new level locks.
+    await lock_stock(uow, (w.variant_id for w in wants))
     for want in sorted(wants, key=lambda w: (w.variant_id, w.key)):
         holds = list(held.get(want.key, ()))
         if holds and sum(int(h["quantity"]) for h in holds) == want.quantity:

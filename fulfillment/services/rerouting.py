@@ -135,6 +135,9 @@ async def reject(
         taken: list[tuple[int, Allocation, int]] = []  # (fo line id, allocation, hold id)
         profile_version = None
         decisions: list[dict[str, Any]] = []
+        # All levels of the items, in the global order, before the first write (new commitments,
+        # cancellations, releases below): no deadlock with checkouts or other reroutes.
+        await holds.lock_stock(uow, variant_ids=[ln.variant_id for ln in lines])
         for _ in range(PLAN_ATTEMPTS):
             wanted = [
                 RouteLine(

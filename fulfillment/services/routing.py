@@ -5,6 +5,7 @@ lost a race."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,8 +38,11 @@ async def plan(
     request: RouteRequest,
     *,
     profile: sourcing.Profile | None = None,
+    own: Mapping[tuple[int, int], int] | None = None,
 ) -> Decision:
-    """The routing decision for ``request`` under the active profile (or ``profile``)."""
+    """The routing decision for ``request`` under the active profile (or ``profile``).
+    ``own``: units per (variant, location) the caller already holds for these lines; they
+    count as available to it (re-planning a cart must not see its own holds as taken)."""
     now = request.now or datetime.now(UTC)
     if profile is None:
         profile = await profiles.active_profile(session)
@@ -46,4 +50,6 @@ async def plan(
     available = await inventory.available_by_location(
         session, (line.variant_id for line in request.lines), now=now
     )
+    for key, units in (own or {}).items():
+        available[key] = available.get(key, 0) + units
     return sourcing.decide(request, sites=sites, available=available, profile=profile, now=now)

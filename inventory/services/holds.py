@@ -27,6 +27,15 @@ from inventory.repository import Applied, NewHold
 from inventory.services.common import expire_at, move
 
 
+async def lock_stock(uow: UnitOfWork, *, variant_ids: Sequence[int]) -> None:
+    """Lock every level of these variants (all locations) in the global (variant, location)
+    order, in one statement. A unit of work that writes several levels (re-holding a cart,
+    checkout, cancel) calls this first with every variant it may touch: its later writes then
+    take no new level locks out of order, so concurrent carts with the same items in any line
+    order never deadlock."""
+    await repository.lock_levels(uow.session, variant_ids=variant_ids)
+
+
 @dataclass(frozen=True)
 class Hold:
     hold_id: int

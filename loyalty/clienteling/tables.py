@@ -22,7 +22,8 @@ class InteractionRow(Base):
     """One thing a customer (or an anonymous session) did, on any channel. Append-only.
 
     ``origin`` + ``client_event_id`` make a batch replay insert nothing twice: the origin is who
-    sent it (``customer:1``, ``session:abc``, ``staff:7``), the id is the client's own.
+    sent it (``customer:1``, ``session:abc``; staff events are scoped to whom they are about:
+    ``staff:7/customer:1``, ``staff:7/consultation:3``), the id is the client's own.
     """
 
     __tablename__ = "interactions"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from fractions import Fraction
+from math import floor
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +24,8 @@ from fulfillment.returns.repricing import kept_discount_for
 from fulfillment.returns.tables import ReturnLineRow, ReturnRow
 from fulfillment.services import refunds
 from fulfillment.tables import OrderLineRow, OrderRow, RefundRow, TenderRow
-from loyalty.model import PointsKind
+from loyalty.model import PointsKind, category_bonus
+from loyalty.queries import variant_category_paths
 from loyalty.repository import LoyaltyRepository
 from loyalty.services import active_customer_id, record_spend, reverse_points
 
@@ -236,9 +239,7 @@ async def settle(
     ret.refund_withheld += refund_plan.withheld
     ret.refund_total = ret.refund_goods + ret.refund_shipping
     if order.customer_id is not None and amount > 0:
-        ret.points_reversed += await _reverse_points(
-            uow, order, refund_plan.goods, reference, actor
-        )
+        ret.points_reversed += await _reverse_points(uow, order, refund_plan, reference, actor)
         if order.currency == "RUB":
             await record_spend(
                 uow,
@@ -253,34 +254,45 @@ async def settle(
 
 
 async def _reverse_points(
-    uow: UnitOfWork, order: OrderRow, goods: int, reference: str, actor: str
+    uow: UnitOfWork,
+    order: OrderRow,
+    refund_plan: refund_rules.RefundPlan,
+    reference: str,
+    actor: str,
 ) -> int:
-    if order.points_earned <= 0 or goods <= 0:
+    """The points the refunded lines earned: each line's share weighted by its category bonus
+    (a charger earned x1.5 of its price, a phone x1), rounded down; the return that completes
+    the refund takes back everything still left."""
+    if order.points_earned <= 0 or refund_plan.goods <= 0:
         return 0
     assert order.customer_id is not None
     session = uow.session
-    snap_paid = int(
-        await session.scalar(
-            select(func.coalesce(func.sum(OrderLineRow.total), 0)).where(
-                OrderLineRow.order_id == order.id
-            )
+    order_lines = list(
+        await session.scalars(select(OrderLineRow).where(OrderLineRow.order_id == order.id))
+    )
+    snap_paid = sum(r.total for r in order_lines)
+    paths = await variant_category_paths(session, [r.variant_id for r in order_lines])
+    weight = {
+        r.id: category_bonus(
+            (paths.get(r.variant_id) or (None,))[0], paths.get(r.variant_id, ())[1:]
         )
-        or 0
+        for r in order_lines
+    }
+    earned_weighted = sum(r.total * weight[r.id] for r in order_lines)
+    refunded_weighted = sum(
+        p.amount * weight.get(p.line_id, Fraction(1)) for p in refund_plan.lines
     )
     done, _ = await refunded_goods(session, order)  # includes this refund (already written)
     customer = await active_customer_id(session, order.customer_id)
     if customer is None:
         return 0
     totals = await LoyaltyRepository(session).reference_totals(customer, order.number)
-    reversed_before = abs(totals.get("REVERSE_EARN", 0))
-    due = refund_rules.points_to_reverse(
-        points_earned=order.points_earned,
-        paid_for_goods=snap_paid,
-        refunded_goods_after=done,
-        reversed_before=reversed_before,
-    )
-    left = abs(totals.get("EARN", 0)) - reversed_before
-    due = min(due, left)
+    left = abs(totals.get("EARN", 0)) - abs(totals.get("REVERSE_EARN", 0))
+    if done >= snap_paid:
+        due = left
+    else:
+        share = order.points_earned * refunded_weighted / earned_weighted if earned_weighted else 0
+        due = min(left, floor(share))
     if due <= 0:
         return 0
     result = await reverse_points(

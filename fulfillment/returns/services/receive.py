@@ -177,7 +177,9 @@ async def receive(
 async def _stock_in(
     uow: UnitOfWork, ret: ReturnRow, rows: Sequence[ReturnLineRow], location_id: int, actor: str
 ) -> None:
-    for row in rows:
+    # One location, items in variant order: the global (variant, location) lock order, so two
+    # receipts (or a receipt and a checkout) of the same items never deadlock.
+    for row in sorted(rows, key=lambda r: (r.variant_id, r.id)):
         if row.received_quantity and row.disposition is not None:
             await return_stock(
                 uow,

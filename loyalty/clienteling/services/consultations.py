@@ -141,6 +141,12 @@ def _as_ratings(exc: DomainError) -> DomainError:
     return exc
 
 
+def rating_origin(*, staff_id: int, consultation_id: int) -> str:
+    """Replay scope of a consultant's ratings: one consultation (so one customer). A consultant
+    serves many customers a day with the same simple event counter ("r1", "r2"...)."""
+    return f"staff:{staff_id}/consultation:{consultation_id}"
+
+
 @dataclass(frozen=True)
 class RatingIn:
     product_id: int
@@ -161,7 +167,8 @@ async def record_ratings(
 ) -> Recorded:
     """What the customer said about the models they listened to, recorded by the consultant
     on the consultation (customer, store and consultant linked). Replays of the same
-    clientEventId store nothing twice."""
+    clientEventId within this consultation store nothing twice; the same id in another
+    consultation (a till's counter restarting for the next customer) is a new rating."""
     now = now or utcnow()
     async with uow:
         row = await _row(uow, consultation_id)
@@ -202,7 +209,7 @@ async def record_ratings(
                 e,
                 customer_id=row.customer_id,
                 session_id=None,
-                origin=f"staff:{staff_id}",
+                origin=rating_origin(staff_id=staff_id, consultation_id=consultation_id),
                 channel=channel,
                 actor=f"staff:{staff_id}",
                 now=now,

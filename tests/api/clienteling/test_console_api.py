@@ -192,3 +192,74 @@ async def test_staff_devices_see_check_ins_and_requests_live(runtime: Runtime, s
         ("CONSULTANT_REQUESTED", "Покупатель 2"),
     ]
     assert got[0]["consultationId"] is None and got[1]["consultationId"] is not None
+
+
+START = """mutation($input: ConsultationStartInput!) { consultationStart(input: $input) {
+  userErrors { code message } consultation { id status } } }"""
+RATE = """mutation($input: ConsultationRatingsRecordInput!) {
+  consultationRatingsRecord(input: $input) { userErrors { code message } recorded duplicates } }"""
+RATINGS = """query($c: ID!, $loc: ID!) { customer360(customerId: $c, locationId: $loc) {
+  ratings { ratings { attribute score comment } } } }"""
+
+
+def _rating(shop: dict[str, Any], n: int) -> dict[str, Any]:
+    score = {"attribute": "bass_level", "score": n + 1, "comment": f"клиент {n}"}
+    return {"productId": shop["product"], "clientEventId": "r1", "scores": [score]}
+
+
+async def _ratings_of(shop: dict[str, Any], n: int) -> list[Any]:
+    data = await shop["staff"](RATINGS, {"c": shop["customers"][n], "loc": shop["s01"]})
+    return [r["ratings"] for r in data["customer360"]["ratings"]]
+
+
+async def test_one_consultant_rates_many_customers_with_the_same_till_counter(shop):
+    consultations = []
+    for n in range(3):
+        data = await shop["staff"](
+            START, {"input": {"customerId": shop["customers"][n], "locationId": shop["s01"]}}
+        )
+        assert data["consultationStart"]["userErrors"] == []
+        consultations.append(data["consultationStart"]["consultation"]["id"])
+    for n, cid in enumerate(consultations):
+        data = await shop["staff"](
+            RATE, {"input": {"consultationId": cid, "ratings": [_rating(shop, n)]}}
+        )
+        assert data["consultationRatingsRecord"] == {
+            "userErrors": [],
+            "recorded": 1,
+            "duplicates": 0,
+        }
+    for n in range(3):
+        assert await _ratings_of(shop, n) == [
+            [{"attribute": "bass_level", "score": n + 1, "comment": f"клиент {n}"}]
+        ]
+
+    # The same event for one customer, replayed and sent twice at once: stored once.
+    again = {"input": {"consultationId": consultations[1], "ratings": [_rating(shop, 1)]}}
+    replays = await asyncio.gather(*(shop["staff"](RATE, again) for _ in range(4)))
+    assert [r["consultationRatingsRecord"] for r in replays] == [
+        {"userErrors": [], "recorded": 0, "duplicates": 1}
+    ] * 4
+    assert await _ratings_of(shop, 1) == [
+        [{"attribute": "bass_level", "score": 2, "comment": "клиент 1"}]
+    ]
+
+
+async def test_staff_events_for_different_customers_do_not_collide_on_client_event_ids(shop):
+    async def send(n: int) -> dict[str, Any]:
+        events = [{"type": "PRODUCT_VIEWED", "productId": shop["product"], "clientEventId": "1"}]
+        data = await shop["staff"](
+            RECORD, {"input": {"customerId": shop["customers"][n], "events": events}}
+        )
+        return {k: data["interactionsRecord"][k] for k in ("userErrors", "recorded", "duplicates")}
+
+    assert [await send(n) for n in range(3)] == [
+        {"userErrors": [], "recorded": 1, "duplicates": 0}
+    ] * 3
+    concurrent = await asyncio.gather(*(send(0) for _ in range(3)))
+    for n in range(3):
+        await check_in(shop, n)
+    assert concurrent == [{"userErrors": [], "recorded": 0, "duplicates": 1}] * 3
+    for n in range(3):
+        profile = await shop["staff"](C360, {"c": shop["customers"][n], "loc": shop["s01"]})
+        assert len(profile["customer360"]["recentViews"]) == 1

@@ -171,3 +171,18 @@ def test_a_tampered_or_foreign_qr_token_is_invalid():
 def test_rules_value_a_point_at_one_rouble():
     assert model.points_value_minor(250) == 25_000
     assert model.DEFAULT_RULES.points_per_unit == Fraction(1, 100)
+
+
+def test_a_category_bonus_covers_its_subcategories_and_the_nearest_rule_wins():
+    bonuses = {"accessories": Fraction(3, 2), "chargers": Fraction(2)}
+    rules = model.LoyaltyRules(category_multipliers=bonuses)
+    charger = PurchaseLine(amount_minor=100_000, category="chargers", ancestors=("accessories",))
+    case = PurchaseLine(amount_minor=100_000, category="cases", ancestors=("accessories",))
+    deep = PurchaseLine(100_000, category="usb-c", ancestors=("chargers", "accessories"))
+    other = PurchaseLine(amount_minor=100_000, category="phones", ancestors=("electronics",))
+    # 1 000 RUB = 10 base points each
+    earned = [
+        model.points_for_purchase([ln], tier=BASIC, rules=rules)
+        for ln in (charger, case, deep, other)
+    ]
+    assert earned == [20, 15, 20, 10]
