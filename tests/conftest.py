@@ -142,10 +142,14 @@ async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
     yield
     if "runtime" not in request.fixturenames:
         return
-    rt: Runtime = request.getfixturevalue("runtime")
+    await empty_tables(request.getfixturevalue("runtime"))
+
+
+async def empty_tables(rt: Runtime, *, lock_timeout: str = "10s") -> None:
+    """TRUNCATE every table; past ``lock_timeout`` end the run's other sessions and retry."""
     for attempt in range(3):
         try:
-            await _truncate_all(rt)
+            await _truncate_all(rt, lock_timeout)
             return
         except DBAPIError:
             if attempt == 2:
@@ -161,9 +165,9 @@ async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
             await rt.engine.dispose()
 
 
-async def _truncate_all(rt: Runtime) -> None:
+async def _truncate_all(rt: Runtime, lock_timeout: str) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        await conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
         tables = (
             (
                 await conn.execute(
