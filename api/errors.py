@@ -9,6 +9,7 @@ import strawberry
 import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from domain.shared.errors import DomainError, MultipleErrors
 
@@ -77,3 +78,26 @@ class MaskUnexpectedErrors(MaskErrors):
             if isinstance(original, DomainError) and not (err.extensions or {}).get("code"):
                 err.extensions = {**(err.extensions or {}), "code": original.code}
         return processed
+
+
+class Schema(strawberry.Schema):
+    """``strawberry.Schema`` whose error log tells client mistakes from bugs: an expected error
+    (bad input, a rule that said no, a refused document) is one info line without a traceback;
+    anything else keeps strawberry's error log with its traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if not _is_public(error):
+                super().process_errors([error], execution_context)
+                continue
+            original = error.original_error
+            log.info(
+                "graphql.client_error",
+                code=(error.extensions or {}).get("code")
+                or getattr(original, "code", None)
+                or "GRAPHQL_VALIDATION_FAILED",
+                message=error.message,
+                path=error.path,
+            )

@@ -20,12 +20,13 @@ from api.clienteling.schema import (
     ClientelingQuery,
     ClientelingSubscription,
 )
-from api.errors import MaskUnexpectedErrors
+from api.errors import MaskUnexpectedErrors, Schema
 from api.fulfillment.schema import (
     FulfillmentMutation,
     FulfillmentQuery,
     FulfillmentSubscription,
 )
+from api.input_guard import InputGuard
 from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
 from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
@@ -111,7 +112,7 @@ class Subscription(
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -121,6 +122,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ValidationCache, maxsize=2048),
             *limit_extensions(settings),
             CostLimit,
+            InputGuard,
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(

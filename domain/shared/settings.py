@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_directives: int = 20
     max_page_size: int = 100
     max_body_bytes: int = 256 * 1024
+    # Longest string accepted in any argument or input field (api/input_guard.py lists the
+    # longer named exceptions, e.g. product descriptions).
+    max_input_chars: int = 1_000
     # Cost-based rate limit per client (API key, signed-in person or address): points per
     # window; 0 turns it off. See api/ratelimit.py for the cost of an operation.
     rate_limit_points: int = 0
