@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 import strawberry
 import structlog
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from domain.shared.errors import DomainError, MultipleErrors
+from domain.shared.errors import DomainError, MultipleErrors, ValidationFailed
 
 log = structlog.get_logger(__name__)
 
@@ -32,16 +33,38 @@ def user_errors(exc: DomainError) -> list[UserError]:
     return [UserError(code=e.code, field=e.field, message=e.message) for e in errors]
 
 
+def refused_data(exc: BaseException) -> DomainError | None:
+    """PostgreSQL refused a value as data (SQLSTATE class 22: too long for its column, out of
+    range, not valid text): the input was wrong, not the code. The edge guard
+    (api/input_guard.py) catches these before any SQL; this is the net behind it."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if not (isinstance(sqlstate, str) and sqlstate.startswith("22")):
+        return None
+    detail = str(getattr(exc, "orig", exc)).splitlines()[0].split(": ", 1)[-1][:200]
+    return ValidationFailed(
+        f"A value in the request was refused ({detail}); shorten or correct it and send again."
+    )
+
+
 async def payload_or_errors(payload_cls: type[P], run: Callable[[], Awaitable[P]]) -> P:
     """Run a mutation body; a ``DomainError`` becomes the payload's ``userErrors``."""
     try:
         return await run()
     except DomainError as exc:
         return payload_cls(user_errors=user_errors(exc))  # type: ignore[call-arg]
+    except DBAPIError as exc:
+        refused = refused_data(exc)
+        if refused is None:
+            raise
+        return payload_cls(user_errors=user_errors(refused))  # type: ignore[call-arg]
 
 
 def _is_public(error: GraphQLError) -> bool:
     original = error.original_error
+    if original is not None and refused_data(original) is not None:
+        error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        error.message = str(refused_data(original))
+        return True
     return original is None or isinstance(original, GraphQLError | DomainError)
 
 
@@ -97,7 +120,7 @@ class Schema(strawberry.Schema):
                 "graphql.client_error",
                 code=(error.extensions or {}).get("code")
                 or getattr(original, "code", None)
-                or "GRAPHQL_VALIDATION_FAILED",
+                or ("GRAPHQL_ERROR" if error.path else "GRAPHQL_VALIDATION_FAILED"),
                 message=error.message,
                 path=error.path,
             )
