@@ -39,6 +39,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     execute,
     get_named_type,
@@ -465,7 +466,9 @@ class InputGuard(SchemaExtension):
         document = ctx.graphql_document
         if ctx.result is None and document is not None:
             operation = _operation(document, ctx.operation_name)
-            if operation is not None:
+            # Subscriptions take only ids, which their resolvers decode as userErrors; strawberry
+            # does not let an extension answer for a subscription.
+            if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
                 settings = getattr(ctx.context, "settings", None)
                 violations = find_violations(
                     ctx.schema._schema,

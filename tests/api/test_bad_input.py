@@ -356,3 +356,57 @@ async def test_an_expected_error_is_logged_as_one_line_without_a_traceback(
     ]
     # strawberry's own error log (with the traceback) stays silent for expected errors.
     assert [r for r in caplog.records if r.name.startswith("strawberry")] == []
+
+
+# --- ids --------------------------------------------------------------------------------------
+
+
+def raw_gid(type_name: str, node_id: str) -> str:
+    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
+
+
+@pytest.mark.parametrize("node_id", ["9" * 25, "-1", "0"])
+async def test_an_id_beyond_the_database_range_is_not_found_or_a_user_error(
+    runtime: Runtime, admin: GQL, node_id: str
+) -> None:
+    node = await body(
+        admin, "query($id: ID!) { node(id: $id) { id } }", {"id": raw_gid("Customer", node_id)}
+    )
+    assert "INTERNAL" not in codes(node)
+    assert node["data"] == {"node": None}
+    adjust = """mutation($input: PointsAdjustInput!) { pointsAdjust(input: $input) {
+      userErrors { code field message } entry { id } } }"""
+    result = await body(
+        admin,
+        adjust,
+        {"input": {"customerId": raw_gid("Customer", node_id), "points": 5, "reason": "x"}},
+    )
+    assert "errors" not in result, result
+    assert [(e["code"], e["field"]) for e in result["data"]["pointsAdjust"]["userErrors"]] == [
+        ("INVALID", "customerId")
+    ]
+    assert await count(runtime, "SELECT count(*) FROM points_entries") == 0
+
+
+async def test_a_value_the_database_refuses_as_data_is_a_user_error_not_internal(
+    runtime: Runtime, admin: GQL
+) -> None:
+    # Under the edge guard's 1,000-character cap but over the column's 100: PostgreSQL refuses
+    # it (SQLSTATE 22001), and the request still gets a userError and changes nothing.
+    create = """mutation($input: LocationCreateInput!) { locationCreate(input: $input) {
+      userErrors { code field message } location { id } } }"""
+    result = await body(
+        admin, create, {"input": {"code": "S09", "name": "Store", "kind": "STORE", "city": "C" * 500}}
+    )
+    assert "errors" not in result, result
+    payload = result["data"]["locationCreate"]
+    assert payload["location"] is None
+    assert payload["userErrors"] == [
+        {
+            "code": "INVALID",
+            "field": None,
+            "message": "A value in the request was refused (value too long for type character "
+            "varying(100)); shorten or correct it and send again.",
+        }
+    ]
+    assert await count(runtime, "SELECT count(*) FROM locations") == 0
