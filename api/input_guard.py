@@ -109,18 +109,20 @@ STRING_CAPS: dict[str, int] = {
     "*.segments": 64,
 }
 
-# Inclusive (low, high) bounds for Int and Float inputs, same keys as STRING_CAPS.
+# Inclusive (low, high) bounds for Int and Float inputs, same keys as STRING_CAPS. They refuse
+# absurd values only (and negative ones where SQL would choke on them, e.g. a LIMIT): a rule
+# such as "a quantity is positive" is the domain's, reported with the input's other problems.
 INT_BOUNDS: dict[str, tuple[int, int]] = {
     "*.quantity": (-QUANTITY_LIMIT, QUANTITY_LIMIT),
-    "*.countedQuantity": (0, QUANTITY_LIMIT),
-    "*.buyQuantity": (0, QUANTITY_LIMIT),
-    "*.getQuantity": (0, QUANTITY_LIMIT),
+    "*.countedQuantity": (-QUANTITY_LIMIT, QUANTITY_LIMIT),
+    "*.buyQuantity": (-QUANTITY_LIMIT, QUANTITY_LIMIT),
+    "*.getQuantity": (-QUANTITY_LIMIT, QUANTITY_LIMIT),
     "PointsAdjustInput.points": (-1_000_000, 1_000_000),
-    "TenderInput.points": (0, 100_000_000),
+    "TenderInput.points": (-100_000_000, 100_000_000),
     "*.position": (-1_000_000, 1_000_000),
     "*.priority": (-1_000_000, 1_000_000),
-    "*.pickupLeadMinutes": (0, 60 * 24 * 366),
-    "*.days": (0, 3_660),
+    "*.pickupLeadMinutes": (-60 * 24 * 366, 60 * 24 * 366),
+    "*.days": (-3_660, 3_660),
     "*.latitude": (-90, 90),
     "*.longitude": (-180, 180),
     "Query.inventoryDiscrepancies(limit)": (1, 1_000),
@@ -128,14 +130,12 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "Query.consultantAttribution(windowDays)": (1, 366),
     "Query.stockCheck(radiusKm)": (0, 20_000),
     "Query.availability(radiusKm)": (0, 20_000),
-    "Query.sourcingProfile(version)": (1, INT_LIMIT),
+
 }
 
-# Inclusive (low, high) bounds for Decimal inputs; percentages are 0-100.
-DECIMAL_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
-    "*.percent": (Decimal(0), Decimal(100)),
-    "TaxRateSetInput.rate": (Decimal(0), Decimal(100)),
-}
+# Inclusive (low, high) bounds for Decimal inputs. Percentages keep the default here: their
+# 0-100 rule is the domain's, which reports it together with the input's other problems.
+DECIMAL_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {}
 DECIMAL_MAX_PLACES = 12
 
 
@@ -277,7 +277,7 @@ def _decimal_problem(value: Decimal, *, bounds: tuple[Decimal, Decimal] | None) 
     if not value.is_finite():
         return f"must be a finite number between {low} and {high}; got {value}"
     if not low <= value <= high:
-        return f"must be between {low} and {high}; got {value:.6g}"
+        return f"must be a finite number between {low} and {high}; got {value:.6g}"
     if _decimal_places(value) > DECIMAL_MAX_PLACES:
         return f"has more than {DECIMAL_MAX_PLACES} decimal places; round it"
     return None

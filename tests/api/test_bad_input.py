@@ -212,7 +212,7 @@ async def test_non_finite_percent_and_tax_rate_are_user_errors(
     payload = promo["data"]["promotionCreate"]
     assert payload["promotion"] is None
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", "percent")]
-    assert "between 0 and 100" in payload["userErrors"][0]["message"]
+    assert payload["userErrors"][0]["message"].startswith("`percent` must be a finite number")
     tax = await body(
         admin, TAX, {"input": {"taxClass": "standard", "country": "RU", "rate": number}}
     )
