@@ -130,7 +130,6 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "Query.consultantAttribution(windowDays)": (1, 366),
     "Query.stockCheck(radiusKm)": (0, 20_000),
     "Query.availability(radiusKm)": (0, 20_000),
-
 }
 
 # Inclusive (low, high) bounds for Decimal inputs. Percentages keep the default here: their
@@ -172,7 +171,9 @@ class _Checker:
     def __init__(self, *, max_chars: int) -> None:
         self.max_chars = max_chars
 
-    def value(self, value: Any, type_: GraphQLInputType, *, key: str, name: str, path: str):
+    def value(
+        self, value: Any, type_: GraphQLInputType, *, key: str, name: str, path: str
+    ) -> Iterator[tuple[str, str]]:
         """Yields (path, problem) for every bad leaf of an already coerced value."""
         if value is None:
             return
