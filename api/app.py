@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import orjson
 import structlog
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,34 +25,59 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authenticator
 from api.context import Context
+from api.loaders import RequestReads
 from api.runtime import Runtime
 from api.schema import build_schema
 from domain.access.model import Principal
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, Unavailable
 from domain.shared.logging import configure_logging
+from domain.shared.outage import DB_UNAVAILABLE_MESSAGE, is_outage
 from domain.shared.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Deeper than any real variables; past it encoders and coercion recurse (orjson stops at 255).
+MAX_JSON_NESTING = 64
 
 
 class GraphQLApp(GraphQL):
     """strawberry's ASGI view with our context and orjson."""
 
-    def __init__(self, *args: Any, holder: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, holder: dict[str, Any], retry_after: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._holder = holder
+        self._retry_after = retry_after
+
+    def create_response(
+        self, response_data: Any, sub_response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """An outage is HTTP 503 with Retry-After, so tills, proxies and HTTP clients retry
+        (with the same idempotency key) instead of showing "Unexpected error"."""
+        if _unavailable(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["retry-after"] = str(self._retry_after)
+        return super().create_response(response_data, sub_response, *args, **kwargs)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.scope.get("state", {})
         return Context(
             runtime=self._holder["runtime"],
+            shared_reads=state.get("reads"),
             principal=state.get("principal") or Principal(),
             request_id=state.get("request_id") or uuid.uuid4().hex,
             idempotency_key_header=request.headers.get("idempotency-key"),
             request=request,
             response=response,
+            sticky_reads=not isinstance(request, WebSocket),
         )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the operation, then give the request's read connection back to the pool."""
+        context: Context = kwargs["context"]
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        finally:
+            await context.reads.release()
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
@@ -66,18 +93,85 @@ class GraphQLApp(GraphQL):
                 raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         return await super().on_ws_connect(context)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body: a JSON object (or a list, refused later unless batching), as
+        UTF-8, nested at most MAX_JSON_NESTING deep; anything else is a 400 with a message."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(
+                400,
+                f"The request body is not valid JSON ({exc}). Send a UTF-8 JSON object: "
+                '{"query": "...", "variables": {...}}.',
+            ) from exc
+        if not isinstance(value, dict | list):
+            raise HTTPException(
+                400,
+                f"The request body is a JSON {_JSON_KINDS.get(type(value), 'value')}, not an "
+                "object. Send "
+                '{"query": "...", "variables": {...}}.',
+            )
+        if _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+            raise HTTPException(
+                400,
+                f"The request body nests arrays or objects more than {MAX_JSON_NESTING} deep; "
+                "flatten the variables.",
+            )
+        if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+            raise HTTPException(400, "Each operation of a batch must be a JSON object.")
+        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message: a JSON object nested at most MAX_JSON_NESTING deep, else the
+        socket is closed with 4400 (strawberry closes on JSONDecodeError)."""
+        value = orjson.loads(data)
+        if not isinstance(value, dict) or _nesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+            raise json.JSONDecodeError("expected a JSON object, not too deeply nested", "", 0)
+        return value
+
     def encode_json(self, data: object) -> str:
         # str, not bytes: websocket frames must be text for graphql-transport-ws clients.
         return orjson.dumps(data).decode()
 
 
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """How deeply lists and dicts nest in ``value`` (stops counting past ``limit``)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _unavailable(response_data: Any) -> bool:
+    results = response_data if isinstance(response_data, list) else [response_data]
+    return any(
+        (error.get("extensions") or {}).get("code") == Unavailable.code
+        for result in results
+        if isinstance(result, dict)
+        for error in result.get("errors") or ()
+    )
+
+
 class RequestMiddleware:
     """Request id, body size limit and authentication, before any GraphQL work."""
 
-    def __init__(self, app: ASGIApp, *, holder: dict[str, Any], max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, holder: dict[str, Any], max_body: int, retry_after: int
+    ) -> None:
         self.app = app
         self.holder = holder
         self.max_body = max_body
+        self.retry_after = retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -102,14 +196,40 @@ class RequestMiddleware:
                     )
                     return
                 receive = _limited(receive, self.max_body)
+            else:
+                receive, send = _limited_messages(receive, send, self.max_body)
             if scope["path"].startswith("/graphql"):
+                # One pool connection serves the request's reads, authentication included.
+                rt: Runtime = self.holder["runtime"]
+                reads = state["reads"] = RequestReads(
+                    rt.engine, rt.session_factory, sticky=scope["type"] == "http"
+                )
                 try:
-                    state["principal"] = await self.holder["auth"].principal(headers)
+                    state["principal"] = await self.holder["auth"].principal(
+                        headers, sessions=reads.session
+                    )
                 except DomainError as exc:
                     if scope["type"] == "websocket":
                         await send({"type": "websocket.close", "code": 4401, "reason": exc.message})
                         return
                     await _error(send, 401, exc.code, exc.message, request_id)
+                    return
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    # The API key or token is checked against the database: none, no answer.
+                    log.warning("request.database_unavailable", error=repr(exc))
+                    if scope["type"] == "websocket":
+                        await send({"type": "websocket.close", "code": 1013, "reason": "retry"})
+                        return
+                    await _error(
+                        send,
+                        503,
+                        Unavailable.code,
+                        DB_UNAVAILABLE_MESSAGE,
+                        request_id,
+                        retry_after=self.retry_after,
+                    )
                     return
 
             async def send_with_id(message: Message) -> None:
@@ -132,6 +252,8 @@ class RequestMiddleware:
                     request_id,
                 )
         finally:
+            if "reads" in state:
+                await state.pop("reads").release()
             structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -154,19 +276,54 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
-async def _error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+def _limited_messages(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
+    """Websocket messages over ``limit`` bytes (the HTTP body cap) close the connection with
+    1009 (message too big) and a reason; the app sees a disconnect and sends nothing more."""
+    closed = False
+
+    async def wrapped_receive() -> Message:
+        nonlocal closed
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            text, data = message.get("text"), message.get("bytes")
+            size = len(text.encode()) if text is not None else len(data or b"")
+            if size > limit:
+                closed = True
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": 1009,
+                        "reason": f"Message over {limit} bytes; send smaller messages.",
+                    }
+                )
+                return {"type": "websocket.disconnect", "code": 1009}
+        return message
+
+    async def wrapped_send(message: Message) -> None:
+        if not closed:
+            await send(message)
+
+    return wrapped_receive, wrapped_send
+
+
+async def _error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    *,
+    retry_after: int | None = None,
+) -> None:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -199,6 +356,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     graphql = GraphQLApp(
         build_schema(settings),
         holder=holder,
+        retry_after=settings.unavailable_retry_after_seconds,
         graphql_ide="graphiql" if settings.dev_mode else None,
         allow_queries_via_get=settings.dev_mode,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -238,5 +396,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMiddleware, holder=holder, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        holder=holder,
+        max_body=settings.max_body_bytes,
+        retry_after=settings.unavailable_retry_after_seconds,
+    )
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,8 @@ from domain.access.tokens import verify_token
 from loyalty.services import customer_for_token
 
 API_KEY_HEADER = "x-api-key"
+#: Opens a session to read credentials with (a session factory, or the request's reads).
+SessionSource = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class _TTLCache:
@@ -45,7 +48,7 @@ class _TTLCache:
         self,
         key: Any,
         load: Callable[[AsyncSession], Awaitable[Any]],
-        session_factory: Callable[[], AsyncSession],
+        session_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
     ) -> Any:
         """The cached value, else ``load`` in a short session of its own (which may raise)."""
         value = self.get(key)
@@ -64,24 +67,30 @@ class Authenticator:
         self._staff = _TTLCache(ttl)
         self._customers = _TTLCache(ttl)
 
-    async def principal(self, headers: Mapping[str, str]) -> Principal:
-        """Raises InvalidApiKey / InvalidToken for credentials that are present but bad."""
+    async def principal(
+        self, headers: Mapping[str, str], *, sessions: SessionSource | None = None
+    ) -> Principal:
+        """Raises InvalidApiKey / InvalidToken for credentials that are present but bad.
+
+        ``sessions``: where to read keys and accounts (the request's one connection); by
+        default short sessions of the pool."""
+        sessions = sessions or self.runtime.session_factory
         fields: dict[str, Any] = {}
         api_key = headers.get(API_KEY_HEADER)
         if api_key:
-            fields.update(await self._api_key(api_key))
+            fields.update(await self._api_key(api_key, sessions))
         authorization = headers.get("authorization", "")
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise InvalidToken("Send the token as 'Authorization: Bearer <token>'.")
-            fields.update(await self._bearer(token.strip()))
+            fields.update(await self._bearer(token.strip(), sessions))
         session_id = headers.get("x-session-id")
         if session_id:
             fields["session_id"] = session_id[:100]
         return Principal(**fields)
 
-    async def _api_key(self, key: str) -> dict[str, Any]:
+    async def _api_key(self, key: str, sessions: SessionSource) -> dict[str, Any]:
         async def load(session: AsyncSession) -> dict[str, Any]:
             row = await access.authenticate_api_key(session, key)
             return {
@@ -91,15 +100,15 @@ class Authenticator:
             }
 
         cache_key = hashlib.sha256(key.encode()).hexdigest()
-        return dict(await self._keys.get_or_load(cache_key, load, self.runtime.session_factory))
+        return dict(await self._keys.get_or_load(cache_key, load, sessions))
 
-    async def _bearer(self, token: str) -> dict[str, Any]:
+    async def _bearer(self, token: str, sessions: SessionSource) -> dict[str, Any]:
         claims = verify_token(token, secret=self.runtime.secret)
         if claims.kind is PrincipalKind.CUSTOMER:
             return {
                 "kind": PrincipalKind.CUSTOMER,
                 "role": Role.CUSTOMER,
-                "customer_id": await self._customer(claims.subject_id),
+                "customer_id": await self._customer(claims.subject_id, sessions),
             }
 
         async def load_staff(session: AsyncSession) -> dict[str, Any]:
@@ -114,13 +123,9 @@ class Authenticator:
                 "location_ids": frozenset(await repo.staff_location_ids(row.id)),
             }
 
-        return dict(
-            await self._staff.get_or_load(
-                claims.subject_id, load_staff, self.runtime.session_factory
-            )
-        )
+        return dict(await self._staff.get_or_load(claims.subject_id, load_staff, sessions))
 
-    async def _customer(self, customer_id: int) -> int:
+    async def _customer(self, customer_id: int, sessions: SessionSource) -> int:
         """A merged customer's token acts for the survivor; an erased one's stops working."""
 
         async def load(session: AsyncSession) -> int:
@@ -129,9 +134,7 @@ class Authenticator:
                 raise InvalidToken("This customer account no longer exists; sign up again.")
             return int(survivor)
 
-        return int(
-            await self._customers.get_or_load(customer_id, load, self.runtime.session_factory)
-        )
+        return int(await self._customers.get_or_load(customer_id, load, sessions))
 
 
 def allow(*roles: Role) -> type[BasePermission]:

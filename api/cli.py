@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +18,9 @@ from domain.shared.settings import Settings, get_settings
 
 
 @contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """DATABASE_URL, or the embedded PostgreSQL (started here, stopped on exit)."""
+def database(settings: Settings, outcome: dict[str, str] | None = None) -> Iterator[str]:
+    """DATABASE_URL, or the embedded PostgreSQL (started here, stopped on exit). ``outcome``
+    gets "database" = what became of the embedded server, for the shutdown line."""
     if settings.database_url:
         yield settings.database_url
         return
@@ -31,7 +33,44 @@ def database(settings: Settings) -> Iterator[str]:
     try:
         yield url
     finally:
-        embedded.stop()
+        stopped = embedded.stop()
+        if outcome is not None:
+            outcome["database"] = (
+                "embedded PostgreSQL stopped"
+                if stopped
+                else "embedded PostgreSQL left running for the other processes using it"
+            )
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT: unwind (closing the embedded PostgreSQL) like Ctrl-C does.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signal_name = signal.Signals(signum).name
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """uvicorn answers in-flight requests on SIGTERM/SIGINT, then re-raises the signal to the
+    previous handler. Python's default for SIGTERM kills the process on the spot, skipping
+    every ``finally`` (the embedded server was left running); this handler unwinds instead.
+    Further signals while unwinding are ignored, so a second Ctrl-C cannot cut the cleanup."""
+    handled = (signal.SIGTERM, signal.SIGINT)
+
+    def on_signal(signum: int, frame: Any) -> None:
+        for sig in handled:
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _migrate(url: str) -> None:
@@ -56,35 +95,54 @@ def _with_runtime(settings: Settings, url: str, body: Callable[[Any], Awaitable[
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     if args.dev or args.demo:
         os.environ["OMNI_DEV"] = "1"
     get_settings.cache_clear()
     settings = get_settings()
-    with database(settings) as url:
-        os.environ["DATABASE_URL"] = url  # worker processes inherit it
-        get_settings.cache_clear()
-        _migrate(url)
-        if args.demo:
-            from api.demo import credentials_text, load_demo
-
-            _with_runtime(settings, url, load_demo)
-            print(credentials_text(), file=sys.stderr)
-        mode = "development" if settings.dev_mode else "production"
-        print(f"Omnicommerce ({mode}) on http://{args.host}:{args.port}/graphql", file=sys.stderr)
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            ws="websockets-sansio",
-        )
+    outcome: dict[str, str] = {}
+    reason = "exit"
+    try:
+        with _stop_on_signals(), database(settings, outcome) as url:
+            _serve(args, settings, url)
+    except _Stopped as stop:
+        reason = stop.signal_name
+    finally:
+        # The one shutdown line: why, and what became of the embedded server.
+        done = "; ".join(["in-flight requests answered", *outcome.values()])
+        print(f"Omnicommerce stopped ({reason}): {done}.", file=sys.stderr, flush=True)
     return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings, url: str) -> None:
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = url  # worker processes inherit it
+    get_settings.cache_clear()
+    _migrate(url)
+    if args.demo:
+        from api.demo import credentials_text, load_demo
+
+        _with_runtime(settings, url, load_demo)
+        print(credentials_text(), file=sys.stderr)
+    mode = "development" if settings.dev_mode else "production"
+    print(f"Omnicommerce ({mode}) on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ws="websockets-sansio",
+        # On SIGTERM/SIGINT: stop accepting, answer the requests in flight (at most this
+        # long), then close. Kubernetes waits 30 s by default before it kills.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # Frames past this are dropped by uvicorn; up to it the app closes larger ones
+        # with a reason (api.app: websocket messages are capped like HTTP bodies).
+        ws_max_size=2 * settings.max_body_bytes,
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

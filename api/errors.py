@@ -12,7 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from domain.shared.errors import DomainError, MultipleErrors, ValidationFailed
+from api.limits import QuietSchema
+from domain.shared.errors import DomainError, MultipleErrors, Unavailable, ValidationFailed
+from domain.shared.outage import DB_UNAVAILABLE_MESSAGE, is_outage
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +52,8 @@ async def payload_or_errors(payload_cls: type[P], run: Callable[[], Awaitable[P]
     """Run a mutation body; a ``DomainError`` becomes the payload's ``userErrors``."""
     try:
         return await run()
+    except Unavailable:
+        raise  # not the caller's input: a top-level UNAVAILABLE error, HTTP 503
     except DomainError as exc:
         return payload_cls(user_errors=user_errors(exc))  # type: ignore[call-arg]
     except DBAPIError as exc:
@@ -78,6 +82,22 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context: Any = self.execution_context.context
         request_id = getattr(context, "request_id", None)
+        if error.original_error is not None and is_outage(error.original_error):
+            log.warning(
+                "graphql.database_unavailable",
+                request_id=request_id,
+                path=error.path,
+                error=repr(error.original_error),
+            )
+            return GraphQLError(
+                message=DB_UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=None,
+                extensions={"code": Unavailable.code, "requestId": request_id},
+            )
         log.error(
             "graphql.unexpected_error",
             request_id=request_id,
@@ -103,10 +123,11 @@ class MaskUnexpectedErrors(MaskErrors):
         return processed
 
 
-class Schema(strawberry.Schema):
-    """``strawberry.Schema`` whose error log tells client mistakes from bugs: an expected error
-    (bad input, a rule that said no, a refused document) is one info line without a traceback;
-    anything else keeps strawberry's error log with its traceback."""
+class Schema(QuietSchema):
+    """The schema (``QuietSchema``: no suggestions in production) whose error log tells client
+    mistakes from bugs: an expected error (bad input, a rule that said no, a refused document)
+    is one info line without a traceback; anything else keeps strawberry's error log with its
+    traceback."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -1,13 +1,13 @@
 """Per-client, cost-based rate limiting (DESIGN: API conventions, limits).
 
 Each operation costs what it may make the server do, worked out from the document before it
-runs: 1 per field, and a list field's selection counted ``first`` times (``first``/``last``
-capped at the page-size limit). A client (its API key, else the signed-in person, else the
-caller's address) spends points from a budget per fixed window; an operation that would go
-over it is refused before execution with ``RATE_LIMITED`` and the seconds until the window
-turns. The buckets live in Redis, shared by every replica; without Redis, in this process. If
-Redis cannot be reached the request is let through (the limiter protects, it never takes the
-API down).
+runs: each field its weight (api/cost.py, 1 unless listed), and a list field's selection
+counted ``first`` times (``first``/``last`` capped at the page-size limit). A client (its API
+key, else the signed-in person, else the caller's address) spends points from a budget per
+fixed window; an operation that would go over it is refused before execution with
+``RATE_LIMITED`` and the seconds until the window turns. The buckets live in Redis, shared
+by every replica; without Redis, in this process. If Redis cannot be reached the request is
+let through (the limiter protects, it never takes the API down).
 """
 
 from __future__ import annotations
@@ -17,65 +17,14 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 import structlog
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    IntValueNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    VariableNode,
-)
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
+from api.complexity import analyse
+
 log = structlog.get_logger(__name__)
-
-PAGE_ARGUMENTS = ("first", "last")
-
-
-def _page(field: FieldNode, variables: Mapping[str, Any], maximum: int) -> int:
-    for argument in field.arguments or ():
-        if argument.name.value not in PAGE_ARGUMENTS:
-            continue
-        value = argument.value
-        n: Any = None
-        if isinstance(value, IntValueNode):
-            n = int(value.value)
-        elif isinstance(value, VariableNode):
-            n = variables.get(value.name.value)
-        if isinstance(n, int) and n > 0:
-            return min(n, maximum)
-    return 1
-
-
-def _cost(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    variables: Mapping[str, Any],
-    maximum: int,
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            children = _cost(selection.selection_set, fragments, variables, maximum)
-            total += 1 + _page(selection, variables, maximum) * children
-        elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, fragments, variables, maximum)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                total += _cost(fragment.selection_set, fragments, variables, maximum)
-    return total
 
 
 def query_cost(
@@ -84,19 +33,19 @@ def query_cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     max_page_size: int,
+    schema: GraphQLSchema | None = None,
 ) -> int:
-    """The points one operation of a (validated) document costs."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = next(
-        (o for o in operations if o.name is not None and o.name.value == operation_name),
-        operations[0] if operations else None,
+    """The points one operation of a (validated) document costs (api/complexity.py; with the
+    schema, fields weigh what api/cost.py says, else 1 each)."""
+    facts = analyse(
+        document,
+        schema=schema,
+        operation_name=operation_name,
+        variables=variables,
+        max_page_size=max_page_size,
     )
-    if chosen is None:
-        return 0
-    return max(1, _cost(chosen.selection_set, fragments, variables or {}, max_page_size))
+    chosen = facts.operation(operation_name)
+    return max(1, chosen.facts.cost) if chosen is not None else 0
 
 
 class Buckets(Protocol):
@@ -213,6 +162,7 @@ class CostLimit(SchemaExtension):
                 operation_name=ctx.operation_name,
                 variables=ctx.variables,
                 max_page_size=ctx.context.settings.max_page_size,
+                schema=ctx.schema._schema,
             )
             retry = await limiter.take(client_key(ctx.context), cost)
             if retry is not None:

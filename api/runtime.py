@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.ratelimit import RateLimiter, make_rate_limiter
+from domain.access.throttle import Policy, SignInThrottle, make_sign_in_throttle
 from domain.shared.broadcast import Broadcaster, make_broadcaster
 from domain.shared.db import make_engine, make_session_factory
 from domain.shared.embedded import EmbeddedPostgres
@@ -33,6 +34,7 @@ class Runtime:
     embedded: EmbeddedPostgres | None = None
     caches: dict[str, dict[object, object]] = field(default_factory=dict)
     rate_limiter: RateLimiter | None = None
+    sign_in_throttle: SignInThrottle | None = None
     _maintenance: asyncio.Task[None] | None = None
 
     def uow(self) -> UnitOfWork:
@@ -77,6 +79,22 @@ class Runtime:
                 window_seconds=settings.rate_limit_window_seconds,
                 redis_url=settings.redis_url,
                 prefix=settings.redis_prefix,
+            ),
+            sign_in_throttle=make_sign_in_throttle(
+                redis_url=settings.redis_url,
+                prefix=settings.redis_prefix,
+                account=Policy(
+                    free_attempts=settings.sign_in_free_attempts,
+                    lockout_attempts=settings.sign_in_lockout_attempts,
+                    lockout_seconds=settings.sign_in_lockout_seconds,
+                    max_delay_seconds=settings.sign_in_max_delay_seconds,
+                ),
+                address=Policy(
+                    free_attempts=settings.sign_in_address_free_attempts,
+                    lockout_attempts=settings.sign_in_address_lockout_attempts,
+                    lockout_seconds=settings.sign_in_lockout_seconds,
+                    max_delay_seconds=settings.sign_in_max_delay_seconds,
+                ),
             ),
         )
         if run_relay:
@@ -123,6 +141,8 @@ class Runtime:
         await self.broadcaster.close()
         if self.rate_limiter is not None:
             await self.rate_limiter.close()
+        if self.sign_in_throttle is not None:
+            await self.sign_in_throttle.close()
         await self.engine.dispose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)

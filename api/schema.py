@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 from functools import partial
 from pathlib import Path
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -34,18 +33,11 @@ from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
 from api.ratelimit import CostLimit
 from api.returns.schema import ReturnsMutation, ReturnsQuery, ReturnsSubscription
+from api.visibility import resolve_visible
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
-
-
-async def _resolve_node(info: Info, gid: relay.GlobalID) -> relay.Node | None:
-    try:
-        node = gid.resolve_node(info, required=False)
-        return await node if inspect.isawaitable(node) else node
-    except (KeyError, ValueError):  # GlobalIDValueError is a ValueError
-        return None  # an id of no known type, or not ours: "no such object"
 
 
 @strawberry.type
@@ -56,7 +48,7 @@ class NodeQuery:
         description="Any object by its global id; null if it does not exist or you may not see it."
     )
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
-        return await _resolve_node(info, id)
+        return await resolve_visible(info, id)
 
     @strawberry.field(description="Objects by global ids, in the order asked.")
     async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
@@ -64,7 +56,7 @@ class NodeQuery:
             raise ValidationFailed(
                 f"Ask for at most {info.context.settings.max_page_size} ids at once.", field="ids"
             )
-        return list(await asyncio.gather(*(_resolve_node(info, gid) for gid in ids)))
+        return list(await asyncio.gather(*(resolve_visible(info, gid) for gid in ids)))
 
 
 @strawberry.type
@@ -117,9 +109,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
-            # Clients repeat the same few documents: parse and validate each once per process.
+            # Clients repeat the same few documents: parse each once per process (validation
+            # is cached by api.limits.DocumentLimits).
             partial(ParserCache, maxsize=2048),
-            partial(ValidationCache, maxsize=2048),
             *limit_extensions(settings),
             CostLimit,
             InputGuard,

@@ -69,3 +69,20 @@ class StoreCreditChanged(Event):
     balance: int
     reference: str
     actor: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PosSaleReviewChanged(Event):
+    """A till sale entered the store managers' review queue (OPENED) or was resolved."""
+
+    topic: ClassVar[str] = "pos_reviews"
+
+    review_id: int
+    order_id: int
+    number: str
+    location_id: int
+    change: str  # OPENED, RESOLVED
+    discrepancy: int  # tendered - expected, minor units
+    currency: str
+    resolution: str | None
+    actor: str

@@ -53,3 +53,14 @@ class StoreCreditKind(enum.StrEnum):
     ISSUE = "ISSUE"  # refund to store credit, goodwill
     REDEEM = "REDEEM"  # used as a tender
     REVERSE = "REVERSE"  # a redeem given back (order cancelled)
+
+
+class PosReviewStatus(enum.StrEnum):
+    OPEN = "OPEN"  # waiting for a store manager
+    RESOLVED = "RESOLVED"
+
+
+class PosReviewResolution(enum.StrEnum):
+    ACCEPTED = "ACCEPTED"  # the difference stands (e.g. the till's stale price is honoured)
+    COLLECTED = "COLLECTED"  # the missing money was collected from the customer
+    WRITTEN_OFF = "WRITTEN_OFF"  # a loss the store books (till error, fraud, not recoverable)

@@ -308,6 +308,12 @@ class FulfillmentOrderRow(Base):
     transfer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     ready_at: Mapped[datetime | None] = mapped_column(nullable=True)  # promised
     pickup_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Pickup codes tried since the code was issued or released; at PICKUP_CODE_MAX_ATTEMPTS
+    # the code is locked until a store manager releases it. In the row, so every replica and
+    # a restart see the same count.
+    pickup_code_attempts: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     pickup_deadline: Mapped[datetime | None] = mapped_column(nullable=True)
     carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tracking_number: Mapped[str | None] = mapped_column(String(100), nullable=True)

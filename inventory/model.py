@@ -195,6 +195,7 @@ class Place:
     location_id: int
     latitude: float | None
     longitude: float | None
+    available: int = 0
 
 
 def rank_locations(
@@ -205,16 +206,22 @@ def rank_locations(
     radius_km: float | None = None,
 ) -> list[tuple[int, float | None]]:
     """(location id, distance) with the caller's own locations first, then nearest first;
-    locations without coordinates last. Outside ``radius_km`` drops out (own ones stay)."""
+    locations without coordinates last. Outside ``radius_km`` drops out (own ones stay).
+
+    Without an origin there is nothing to measure from: the radius cannot apply (every place
+    stays) and the most available come first, so an admin's stock check still answers."""
     ranked: list[tuple[tuple[int, float, int], int, float | None]] = []
     for p in places:
         dist = None
         if origin is not None and p.latitude is not None and p.longitude is not None:
             dist = round(distance_km(origin[0], origin[1], p.latitude, p.longitude), 3)
         mine = p.location_id in own
-        if not mine and radius_km is not None and (dist is None or dist > radius_km):
-            continue
-        key = (0 if mine else 1, dist if dist is not None else math.inf, p.location_id)
+        if origin is None:
+            key = (0 if mine else 1, float(-p.available), p.location_id)
+        else:
+            if not mine and radius_km is not None and (dist is None or dist > radius_km):
+                continue
+            key = (0 if mine else 1, dist if dist is not None else math.inf, p.location_id)
         ranked.append((key, p.location_id, dist))
     ranked.sort(key=lambda r: r[0])
     return [(loc, dist) for _, loc, dist in ranked]

@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    column,
+    exists,
+    select,
+    text,
+    true,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import queries as catalog
@@ -128,21 +138,25 @@ class LocationStock:
     pickup_ready_at: datetime | None  # None: cannot be picked up here
 
 
-async def _incoming_dates(session: AsyncSession, variant_id: int) -> dict[int, datetime | None]:
+async def _incoming_dates(
+    session: AsyncSession, variant_ids: Sequence[int]
+) -> dict[tuple[int, int], datetime | None]:
+    """Earliest expected arrival per (variant id, location id) of open inbound transfers."""
     rows = await session.execute(
-        select(TransferRow.to_location_id, TransferRow.expected_at)
+        select(TransferLineRow.variant_id, TransferRow.to_location_id, TransferRow.expected_at)
         .join(TransferLineRow, TransferLineRow.transfer_id == TransferRow.id)
         .where(
-            TransferLineRow.variant_id == variant_id,
+            TransferLineRow.variant_id.in_(set(variant_ids)),
             TransferRow.status.in_(["SHIPPED", "PARTIALLY_RECEIVED"]),
             TransferLineRow.received + TransferLineRow.discrepancy < TransferLineRow.quantity,
         )
     )
-    out: dict[int, datetime | None] = {}
-    for loc, expected in rows:
-        current = out.get(loc)
-        if loc not in out or (expected is not None and (current is None or expected < current)):
-            out[loc] = expected
+    out: dict[tuple[int, int], datetime | None] = {}
+    for variant, loc, expected in rows:
+        key = (variant, loc)
+        current = out.get(key)
+        if key not in out or (expected is not None and (current is None or expected < current)):
+            out[key] = expected
     return out
 
 
@@ -177,14 +191,49 @@ async def stock_by_location(
     pickup_only: bool = False,
     limit: int | None = None,
 ) -> list[LocationStock]:
-    """Every active location holding a level of the variant (and the caller's own, even
-    empty): own first, then by distance from ``origin``."""
+    """:func:`stock_by_locations` of one variant."""
+    found = await stock_by_locations(
+        session,
+        variant_ids=[variant_id],
+        now=now,
+        origin=origin,
+        radius_km=radius_km,
+        own_location_ids=own_location_ids,
+        pickup_only=pickup_only,
+        limit=limit,
+    )
+    return found[variant_id]
+
+
+async def stock_by_locations(
+    session: AsyncSession,
+    *,
+    variant_ids: Sequence[int],
+    now: datetime,
+    origin: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    own_location_ids: frozenset[int] = frozenset(),
+    pickup_only: bool = False,
+    limit: int | None = None,
+) -> dict[int, list[LocationStock]]:
+    """Per variant: every active location holding a level of it (and the caller's own, even
+    empty), or with ``pickup_only`` every active pickup location; own first, then by distance
+    from ``origin`` (without one: most available first, see ``rank_locations``). Two
+    statements whatever the number of variants."""
+    ids = sorted(set(variant_ids))
+    out: dict[int, list[LocationStock]] = {v: [] for v in ids}
+    if not ids:
+        return out
+    wanted = values(column("variant_id", BigInteger), name="wanted").data([(v,) for v in ids])
     stmt = (
-        select(LocationRow, StockLevelRow)
+        select(wanted.c.variant_id, LocationRow, StockLevelRow)
+        .select_from(wanted)
+        .join(LocationRow, true())
         .outerjoin(
             StockLevelRow,
             and_(
-                StockLevelRow.location_id == LocationRow.id, StockLevelRow.variant_id == variant_id
+                StockLevelRow.location_id == LocationRow.id,
+                StockLevelRow.variant_id == wanted.c.variant_id,
             ),
         )
         .where(LocationRow.active.is_(True))
@@ -194,46 +243,61 @@ async def stock_by_location(
             else LocationRow.offers_pickup.is_(True)
         )
     )
-    rows = (await session.execute(stmt)).all()
-    by_id = {loc.id: (loc, level) for loc, level in rows}
-    ranked = rank_locations(
-        (Place(loc.id, loc.latitude, loc.longitude) for loc, _ in rows),
-        own=own_location_ids,
-        origin=origin,
-        radius_km=radius_km,
-    )
-    if limit is not None:
-        ranked = ranked[:limit]
-    incoming = await _incoming_dates(session, variant_id) if ranked else {}
-    out = []
-    for location_id, dist in ranked:
-        loc, level = by_id[location_id]
-        figures = Figures.of(level) if level is not None else Figures()
-        expected = incoming.get(location_id)
-        out.append(
-            LocationStock(
-                location=loc,
-                distance_km=dist,
-                figures=figures,
-                needs_recount=bool(level is not None and level.needs_recount),
-                incoming_expected_at=expected,
-                pickup_ready_at=pickup_time(loc, figures, now=now, incoming_at=expected),
+    per_variant: dict[int, dict[int, tuple[LocationRow, StockLevelRow | None]]] = {}
+    for variant_id, loc, level in (await session.execute(stmt)).all():
+        per_variant.setdefault(variant_id, {})[loc.id] = (loc, level)
+    ranked: dict[int, list[tuple[int, float | None]]] = {}
+    for variant_id, found in per_variant.items():
+        places = (
+            Place(
+                loc.id,
+                loc.latitude,
+                loc.longitude,
+                Figures.of(level).available if level is not None else 0,
             )
+            for loc, level in found.values()
         )
+        order = rank_locations(places, own=own_location_ids, origin=origin, radius_km=radius_km)
+        ranked[variant_id] = order[:limit] if limit is not None else order
+    shown = [v for v, order in ranked.items() if order]
+    incoming = await _incoming_dates(session, shown) if shown else {}
+    for variant_id, order in ranked.items():
+        for location_id, dist in order:
+            loc, level = per_variant[variant_id][location_id]
+            figures = Figures.of(level) if level is not None else Figures()
+            expected = incoming.get((variant_id, location_id))
+            out[variant_id].append(
+                LocationStock(
+                    location=loc,
+                    distance_km=dist,
+                    figures=figures,
+                    needs_recount=bool(level is not None and level.needs_recount),
+                    incoming_expected_at=expected,
+                    pickup_ready_at=pickup_time(loc, figures, now=now, incoming_at=expected),
+                )
+            )
     return out
 
 
 async def shippable_quantity(session: AsyncSession, variant_id: int) -> int:
     """Units the web can promise for delivery: available at active shipping locations."""
-    value = await session.scalar(
+    return (await shippable_quantities(session, [variant_id])).get(variant_id, 0)
+
+
+async def shippable_quantities(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, int]:
+    """:func:`shippable_quantity` of many variants in one statement (absent: none)."""
+    if not variant_ids:
+        return {}
+    rows = await session.execute(
         text(
-            "SELECT coalesce(sum(greatest(s.on_hand - s.committed - s.reserved - s.safety_stock, 0)), 0) "
+            "SELECT s.variant_id, "
+            "sum(greatest(s.on_hand - s.committed - s.reserved - s.safety_stock, 0)) AS units "
             "FROM stock_levels s JOIN locations l ON l.id = s.location_id "
-            "WHERE s.variant_id = :v AND l.active AND l.ships"
+            "WHERE s.variant_id = ANY(:v) AND l.active AND l.ships GROUP BY s.variant_id"
         ),
-        {"v": variant_id},
+        {"v": sorted(set(variant_ids))},
     )
-    return int(value or 0)
+    return {int(r.variant_id): int(r.units or 0) for r in rows}
 
 
 def in_stock_clause(

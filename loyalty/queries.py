@@ -139,6 +139,32 @@ async def points_page(
     return list(await session.scalars(stmt))
 
 
+async def points_pages(
+    session: AsyncSession, customer_ids: Sequence[int], *, first: int, before_id: int | None
+) -> dict[int, list[PointsEntryRow]]:
+    """:func:`points_page` of many customers in one statement (a list of customers with their
+    ledgers must not cost a statement per customer)."""
+    ranked = select(
+        PointsEntryRow.id,
+        func.row_number()
+        .over(partition_by=PointsEntryRow.customer_id, order_by=PointsEntryRow.id.desc())
+        .label("n"),
+    ).where(PointsEntryRow.customer_id.in_(set(customer_ids)))
+    if before_id is not None:
+        ranked = ranked.where(PointsEntryRow.id < before_id)
+    page = ranked.subquery()
+    rows = await session.scalars(
+        select(PointsEntryRow)
+        .join(page, page.c.id == PointsEntryRow.id)
+        .where(page.c.n <= first + 1)
+        .order_by(PointsEntryRow.customer_id, PointsEntryRow.id.desc())
+    )
+    out: dict[int, list[PointsEntryRow]] = {c: [] for c in customer_ids}
+    for r in rows:
+        out[r.customer_id].append(r)
+    return out
+
+
 async def points_entries_by_ids(
     session: AsyncSession, ids: Sequence[int]
 ) -> dict[int, PointsEntryRow]:

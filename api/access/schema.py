@@ -112,7 +112,7 @@ class AccessQuery:
             )
         if cursor is not None:
             stmt = stmt.where(StaffUserRow.id < int(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=StaffUserType.from_row
@@ -127,7 +127,7 @@ class AccessQuery:
         stmt = select(ApiKeyRow).order_by(ApiKeyRow.id.desc()).limit(limit + 1)
         if cursor is not None:
             stmt = stmt.where(ApiKeyRow.id < int(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=ApiKeyType.from_row
@@ -141,13 +141,15 @@ class AccessMutation:
         settings = info.context.settings
 
         async def run() -> StaffSignInPayload:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 signed = await access.sign_in_staff(
                     session,
                     email=input.email,
                     password=input.password,
                     secret=info.context.runtime.secret,
                     ttl_seconds=settings.token_ttl_seconds,
+                    throttle=info.context.runtime.sign_in_throttle,
+                    address=info.context.client_address,
                 )
             row = await staff_loader(info).load(signed.staff_user_id)
             return StaffSignInPayload(
@@ -221,7 +223,7 @@ class AccessMutation:
                 channel=DomainChannel(input.channel.value),
                 location_id=location_id,
             )
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await session.get(ApiKeyRow, issued.id)
             return ApiKeyCreatePayload(
                 user_errors=[], api_key=ApiKeyType.from_row(row), key=issued.key
@@ -236,7 +238,7 @@ class AccessMutation:
             await access.revoke_api_key(
                 info.context.uow(), actor=info.context.principal.actor, api_key_id=key_id
             )
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await session.get(ApiKeyRow, key_id)
             return ApiKeyRevokePayload(user_errors=[], api_key=ApiKeyType.from_row(row))
 

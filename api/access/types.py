@@ -67,6 +67,19 @@ class StaffUserType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: StaffUserType) -> bool:
+        """As ``staffUsers``: oneself, admins, and store managers of a location they work at."""
+        p = info.context.principal
+        if p.staff_user_id == node.staff_user_id or p.role is _Role.ADMIN:
+            return True
+        if p.role is not _Role.STORE_MANAGER:
+            return False
+        ids = await info.context.loaders.by_key(
+            "staff_location_ids", _location_ids_by_staff, default=[]
+        ).load(node.staff_user_id)
+        return any(p.can_act_at(i) for i in ids)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -106,6 +119,10 @@ class ApiKeyType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: ApiKeyType) -> bool:
+        return info.context.principal.role is _Role.ADMIN
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -113,8 +130,6 @@ class ApiKeyType(relay.Node):
             rows = await session.scalars(select(ApiKeyRow).where(ApiKeyRow.id.in_(set(ids))))
             return {r.id: r for r in rows}
 
-        if info.context.principal.role is not _Role.ADMIN:
-            return [None for _ in node_ids]
         rows = await info.context.loaders.by_key("api_key", fetch).load_many(
             [int(i) for i in node_ids]
         )

@@ -124,12 +124,12 @@ class ProductConnection:
 
     @strawberry.field(description="All products matching the filter (one extra query).")
     async def total_count(self, info: Info) -> int:
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return await browse.count(session, self.spec)
 
     @strawberry.field(description="Facet counts for the current filter (disjunctive per facet).")
     async def facets(self, info: Info) -> list[Facet]:
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             definitions = await all_attributes(session)
             filterable = {
                 code: row
@@ -241,7 +241,7 @@ async def resolve_products(
                 for c in f.compared_to.attributes
             ],
         )
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         spec = await browse.prepare(
             session,
             info.context.principal,

@@ -147,14 +147,14 @@ class CatalogQuery:
         self, info: Info, parent_id: relay.GlobalID | None = None
     ) -> list[CategoryType]:
         parent = decode_id(parent_id, "Category", field="parentId") if parent_id else None
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = (await child_categories(session, [parent])).get(parent, [])
         return [CategoryType.from_row(r) for r in rows]
 
     @strawberry.field(description="Live brands by name.")
     async def brands(self, info: Info) -> list[BrandType]:
         stmt = select(BrandRow).where(BrandRow.archived_at.is_(None)).order_by(BrandRow.name)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return [BrandType.from_row(r) for r in await session.scalars(stmt)]
 
     @strawberry.field(description="Live product types by name.")
@@ -164,7 +164,7 @@ class CatalogQuery:
             .where(ProductTypeRow.archived_at.is_(None))
             .order_by(ProductTypeRow.name)
         )
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return [ProductTypeType.from_row(r) for r in await session.scalars(stmt)]
 
     @strawberry.field(description="Live attribute definitions in display order.")
@@ -174,7 +174,7 @@ class CatalogQuery:
             .where(AttributeDefinitionRow.archived_at.is_(None))
             .order_by(AttributeDefinitionRow.position, AttributeDefinitionRow.code)
         )
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return [AttributeDefinitionType.from_row(r) for r in await session.scalars(stmt)]
 
 

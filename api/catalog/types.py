@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.catalog import loaders
-from api.inventory.queries import NearInput, variant_availability
+from api.inventory.queries import NearInput, PickupRadius, variant_availability
 from api.inventory.types import VariantAvailability
 from api.pricing.catalog import product_price_range, variant_price
 from api.pricing.types import PriceRangeType, ShelfPriceType
@@ -64,6 +64,10 @@ class BrandType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return True  # the catalog's structure is public
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -103,6 +107,10 @@ class CategoryType(relay.Node):
             archived=row.archived_at is not None,
             parent_db_id=row.parent_id,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return True  # the catalog's structure is public
 
     @classmethod
     async def resolve_nodes(
@@ -154,6 +162,10 @@ class AttributeDefinitionType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return True  # the catalog's structure is public
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -180,6 +192,10 @@ class ProductTypeType(relay.Node):
             name=row.name,
             archived=row.archived_at is not None,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return True  # the catalog's structure is public
 
     @classmethod
     async def resolve_nodes(
@@ -311,11 +327,14 @@ class ProductType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: ProductType) -> bool:
+        return visible_product(info, node.row)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await loaders.product(info).load_many([int(i) for i in node_ids])
-        return [cls.from_row(r) if visible_product(info, r) else None for r in rows]
+        return await _ids_to_nodes(info, loaders.product(info), node_ids, cls.from_row)
 
 
 def visible_product(info: Info, row: ProductRow | None) -> bool:
@@ -362,7 +381,7 @@ class VariantType(relay.Node):
         "(inventory; no internal stock figures)."
     )
     async def availability(
-        self, info: Info, near: NearInput | None = None, radius_km: float | None = None
+        self, info: Info, near: NearInput | None = None, radius_km: PickupRadius = None
     ) -> VariantAvailability:
         return await variant_availability(info, self.variant_id, near, radius_km)
 
@@ -387,11 +406,14 @@ class VariantType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: VariantType) -> bool:
+        return await visible_variant(info, node.row)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await loaders.variant(info).load_many([int(i) for i in node_ids])
-        return [cls.from_row(r) if await visible_variant(info, r) else None for r in rows]
+        return await _ids_to_nodes(info, loaders.variant(info), node_ids, cls.from_row)
 
 
 async def visible_variant(info: Info, row: VariantRow | None) -> bool:

@@ -54,7 +54,7 @@ class ClientelingQuery:
     )
     async def store_visitors(self, info: Info, location_id: relay.GlobalID) -> StoreVisitors:
         loc = decode_id(location_id, "Location", field="locationId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             result = await services.store_visitors(
                 session, location_id=loc, principal=info.context.principal
             )
@@ -73,7 +73,7 @@ class ClientelingQuery:
     ) -> Customer360Type:
         cid = decode_id(customer_id, "Customer", field="customerId")
         loc = decode_id(location_id, "Location", field="locationId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             result = await services.customer_360(
                 session, customer_id=cid, location_id=loc, principal=info.context.principal
             )
@@ -103,7 +103,7 @@ class ClientelingQuery:
             if location_id is not None
             else (principal.client_location_id if chosen in STORE_CHANNELS else None)
         )
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             result = await services.recommend(
                 session,
                 principal=principal,
@@ -140,7 +140,7 @@ class ClientelingQuery:
         window_days: int = model.ATTRIBUTION_DAYS,
     ) -> AttributionReport:
         loc = decode_id(location_id, "Location", field="locationId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             result = await services.attribution_report(
                 session,
                 location_id=loc,

@@ -18,6 +18,7 @@ from api.catalog.types import CategoryType, ProductType
 from api.inventory.types import LocationType, location_by_id
 from api.loyalty.types import CustomerType, customer_loader
 from api.relay import encode_id
+from api.visibility import visible
 from loyalty.clienteling import model
 from loyalty.clienteling import queries as cq
 from loyalty.clienteling.tables import ConsultationRow, InteractionRow
@@ -46,11 +47,12 @@ async def products_by_ids(info: Info, ids: Iterable[int]) -> list[ProductType]:
 
 
 async def customer_by_id(info: Info, customer_id: int | None) -> CustomerType | None:
-    """Staff-console reads: the permission was checked by the query that led here."""
+    """Staff-console reads: the query that led here checked its permission, and the customer
+    still goes through the Customer rule (a warehouse account on a store screen sees ids)."""
     if customer_id is None:
         return None
     row = await customer_loader(info).load(customer_id)
-    return CustomerType.from_row(row) if row is not None else None
+    return await visible(info, CustomerType.from_row(row) if row is not None else None)
 
 
 # ------------------------------------------------------------------ interactions
@@ -299,15 +301,15 @@ class ConsultationType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: ConsultationType) -> bool:
+        return info.context.principal.can_act_at(node.row.location_id)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
         rows = await consultation_loader(info).load_many([int(i) for i in node_ids])
-        return [
-            cls.from_row(r) if r is not None and principal.can_act_at(r.location_id) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerType | None:
@@ -322,7 +324,7 @@ class ConsultationType(relay.Node):
         if self.row.staff_user_id is None:
             return None
         row = await staff_loader(info).load(self.row.staff_user_id)
-        return StaffUserType.from_row(row) if row is not None else None
+        return await visible(info, StaffUserType.from_row(row) if row is not None else None)
 
 
 def consultation_loader(info: Info) -> Any:

@@ -4,6 +4,7 @@ status is a userError INVALID_TRANSITION naming the status, and nothing changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ from api.errors import UserError, payload_or_errors
 from api.fulfillment.access import may_act
 from api.fulfillment.types import FulfillmentOrderType, SourcingCriterion, SourcingProfile
 from api.mutations import idempotent
-from api.relay import decode_id
+from api.relay import decode_id, encode_id
+from api.visibility import resolve_visible
 from domain.access.model import Role
 from domain.shared.errors import ValidationFailed
 from domain.shared.uow import UnitOfWork
@@ -43,6 +45,7 @@ FulfillmentOrderMarkReadyPayload = _payload("FulfillmentOrderMarkReadyPayload")
 FulfillmentOrderShipPayload = _payload("FulfillmentOrderShipPayload")
 FulfillmentOrderDeliverPayload = _payload("FulfillmentOrderDeliverPayload")
 FulfillmentOrderPickUpPayload = _payload("FulfillmentOrderPickUpPayload")
+PickupCodeUnlockPayload = _payload("PickupCodeUnlockPayload")
 
 
 @strawberry.type
@@ -91,6 +94,12 @@ class FulfillmentOrderPickUpInput:
 
 
 @strawberry.input
+class PickupCodeUnlockInput:
+    fulfillment_order_id: relay.GlobalID
+    idempotency_key: str | None = None
+
+
+@strawberry.input
 class FulfillmentOrderRejectInput:
     fulfillment_order_id: relay.GlobalID
     reason: str
@@ -135,9 +144,15 @@ class SourcingProfileActivatePayload:
     profile: SourcingProfile | None = None
 
 
+async def _sees_fulfillment_order(info: Info, response: dict[str, Any]) -> bool:
+    """A replayed step is handed back only to who may see the fulfillment order now."""
+    gid = encode_id("FulfillmentOrder", int(response["id"]))
+    return await resolve_visible(info, gid) is not None
+
+
 async def _fo(info: Info, fo_id: int) -> FulfillmentOrderType | None:
     # read after the write (a loader may hold the row as it was before the step)
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await reads.fulfillment_orders_by_ids(session, [fo_id])).get(fo_id)
     return FulfillmentOrderType.from_row(row) if row is not None else None
 
@@ -160,7 +175,12 @@ async def _step(
             return {"id": fo_id, **(extra or {})}
 
         out = await idempotent(
-            info, operation=operation, key=key, request={"id": fo_id, **request}, execute=execute
+            info,
+            operation=operation,
+            key=key,
+            request={"id": fo_id, **request},
+            execute=execute,
+            may_replay=_sees_fulfillment_order,
         )
         fields: dict[str, Any] = {"user_errors": [], "fulfillment_order": await _fo(info, fo_id)}
         if "replacements" in out:
@@ -266,18 +286,50 @@ class FulfillmentMutation:
     @strawberry.mutation(
         permission_classes=[WORK_ROLES],
         description="READY_FOR_PICKUP -> PICKED_UP with the code from the customer's app. A "
-        "wrong code: userError PICKUP_CODE_INVALID, nothing changes.",
+        "wrong code: userError PICKUP_CODE_INVALID, nothing changes but the count of tries; "
+        "after PICKUP_CODE_MAX_ATTEMPTS tries (default 5) the code is locked "
+        "(PICKUP_CODE_LOCKED, even for the right code) until a store manager releases it "
+        "with pickupCodeUnlock.",
     )
     async def fulfillment_order_pick_up(
         self, info: Info, input: FulfillmentOrderPickUpInput
     ) -> FulfillmentOrderPickUpPayload:  # type: ignore[valid-type]
+        max_attempts = info.context.settings.pickup_code_max_attempts
+
+        async def run() -> Any:
+            fo_id = decode_id(
+                input.fulfillment_order_id, "FulfillmentOrder", field="fulfillmentOrderId"
+            )
+            # counted in its own transaction first: the pick-up's rollback keeps the count
+            await work.take_pickup_attempt(
+                info.context.uow(),
+                fulfillment_order_id=fo_id,
+                max_attempts=max_attempts,
+                may_act=may_act(info.context.principal),
+            )
+            return await _work(
+                info,
+                FulfillmentOrderPickUpPayload,
+                "fulfillmentOrderPickUp",
+                input,
+                # the limit is configuration, not part of the request a replay must repeat
+                functools.partial(work.pick_up, max_attempts=max_attempts),
+                code=input.code,
+            )
+
+        return await payload_or_errors(FulfillmentOrderPickUpPayload, run)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        permission_classes=[allow(Role.STORE_MANAGER)],
+        description="Release a pickup code locked by wrong tries (store manager of the pickup "
+        "store, or admin), after checking the customer's ID: the count of tries starts again; "
+        "the code stays the one in the customer's app.",
+    )
+    async def pickup_code_unlock(
+        self, info: Info, input: PickupCodeUnlockInput
+    ) -> PickupCodeUnlockPayload:  # type: ignore[valid-type]
         return await _work(
-            info,
-            FulfillmentOrderPickUpPayload,
-            "fulfillmentOrderPickUp",
-            input,
-            work.pick_up,
-            code=input.code,
+            info, PickupCodeUnlockPayload, "pickupCodeUnlock", input, work.unlock_pickup_code
         )
 
     @strawberry.mutation(
@@ -391,6 +443,6 @@ class FulfillmentMutation:
 
 
 async def _profile(info: Info, version: int) -> SourcingProfile | None:
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await profiles.profile_rows_by_versions(session, [version])).get(version)
     return SourcingProfile.from_row(row) if row is not None else None

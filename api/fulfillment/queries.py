@@ -78,7 +78,7 @@ async def route_request(info: Info, input: RoutingSimulateInput) -> RouteRequest
     if len(input.lines) > 100:
         raise ValidationFailed("Simulate at most 100 lines at a time.", field="lines")
     lines = []
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         for i, line in enumerate(input.lines):
             vid = (
                 decode_id(line.variant_id, "Variant", field="variantId")
@@ -139,7 +139,7 @@ class FulfillmentQuery:
         scoped(info.context.principal, loc)
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await reads.queue(
                 session,
                 location_id=loc,
@@ -174,7 +174,7 @@ class FulfillmentQuery:
     ) -> RoutingSimulatePayload:
         async def run() -> RoutingSimulatePayload:
             request = await route_request(info, input)
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 profile = None
                 if input.profile_version is not None:
                     row = (
@@ -193,7 +193,7 @@ class FulfillmentQuery:
 
     @strawberry.field(permission_classes=[PROFILE_ROLES], description="Every profile version.")
     async def sourcing_profiles(self, info: Info) -> list[SourcingProfile]:
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await profiles.profile_rows(session)
         return [SourcingProfile.from_row(r) for r in rows]
 
@@ -204,7 +204,7 @@ class FulfillmentQuery:
     async def sourcing_profile(
         self, info: Info, version: int | None = None
     ) -> SourcingProfile | None:
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await profiles.profile_rows(session)
         for r in rows:
             if (version is None and r.active) or r.version == version:

@@ -39,7 +39,7 @@ async def _queue_events(
 
     async for env in info.context.runtime.events.subscribe("fulfillment", where=where):
         p = env.payload
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             row = (await reads.fulfillment_orders_by_ids(session, [p["fulfillment_order_id"]])).get(
                 p["fulfillment_order_id"]
             )

@@ -133,6 +133,7 @@ class FulfillmentOrderType(relay.Node):
     replaced_by_db_id: strawberry.Private[int | None]
     transfer_db_id: strawberry.Private[int | None]
     code: strawberry.Private[str | None]
+    code_attempts: strawberry.Private[int]
     trace: strawberry.Private[dict[str, Any]]
     method: FulfillmentMethod
     status: FulfillmentStatus
@@ -199,6 +200,14 @@ class FulfillmentOrderType(relay.Node):
         ref = await order_ref_loader(info).load(self.order_db_id)
         return self.code if ref is not None and ref.customer_id == p.customer_id else None
 
+    @strawberry.field(
+        description="Pickup codes tried since the code was issued or last released; at the "
+        "limit (PICKUP_CODE_MAX_ATTEMPTS) the code is locked until a store manager releases "
+        "it with pickupCodeUnlock."
+    )
+    def pickup_code_attempts(self) -> int:
+        return self.code_attempts
+
     @strawberry.field(description="A rejected order's work continues here.")
     async def replaced_by(self, info: Info) -> FulfillmentOrderType | None:
         if self.replaced_by_db_id is None:
@@ -234,6 +243,7 @@ class FulfillmentOrderType(relay.Node):
             replaced_by_db_id=row.replaced_by_id,
             transfer_db_id=row.transfer_id,
             code=row.pickup_code,
+            code_attempts=row.pickup_code_attempts,
             trace=dict(row.sourcing or {}),
             method=row.method,
             status=row.status,
@@ -250,17 +260,18 @@ class FulfillmentOrderType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: FulfillmentOrderType) -> bool:
+        from api.fulfillment.access import visible
+
+        row = await fo_loader(info).load(node.fulfillment_order_id)
+        return row is not None and await visible(info, row)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        from api.fulfillment.access import visible
-
         rows = await fo_loader(info).load_many([int(i) for i in node_ids])
-        out = []
-        for r in rows:
-            ok = r is not None and await visible(info, r)
-            out.append(cls.from_row(r) if ok else None)
-        return out
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 # -- routing ---------------------------------------------------------------------------------

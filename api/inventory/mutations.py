@@ -51,7 +51,7 @@ def _can_act(principal: Principal, location_id: int, *, field: str = "locationId
 
 async def _variant_id(info: Info, item: Any) -> int:
     vid = decode_id(item.variant_id, "Variant", field="variantId") if item.variant_id else None
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = await q.resolve_variant(session, variant_id=vid, sku=item.sku, barcode=item.barcode)
     return int(row.id)
 
@@ -290,14 +290,14 @@ async def _stock(
 
 
 async def _location_payload(info: Info, payload_cls: type, location_id: int) -> Any:
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await q.locations_by_ids(session, [location_id]))[location_id]
     return payload_cls(user_errors=[], location=LocationType.from_row(row))
 
 
 async def _transfer_payload_of(info: Info, payload_cls: type, transfer_id: int) -> Any:
     # Not through the loader: this request may have read the transfer before changing it.
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = (await q.transfers_by_ids(session, [transfer_id]))[transfer_id]
     return payload_cls(user_errors=[], transfer=TransferType.from_row(row))
 

@@ -3,10 +3,13 @@ discrepancies. Resolvers parse, call one query function, map."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -27,6 +30,7 @@ from api.inventory.types import (
 from api.limits import page_size
 from api.relay import Connection, connection, decode_cursor, decode_id
 from domain.access.model import Principal, Role
+from domain.shared.clock import utcnow
 from domain.shared.errors import Forbidden, ValidationFailed
 from inventory import queries as q
 from inventory.tables import LocationRow, StockLevelRow, StockMovementRow
@@ -75,6 +79,17 @@ async def _origin(
     return (row.latitude, row.longitude)
 
 
+#: ``radiusKm`` of the storefront availability fields.
+PickupRadius = Annotated[
+    float | None,
+    strawberry.argument(
+        description="Pickup stores within this many km (default 50) of near, else of your "
+        "store. Without a centre it cannot apply and is ignored: every pickup location, most "
+        "available first."
+    ),
+]
+
+
 def _radius(radius_km: float | None) -> float | None:
     if radius_km is not None and not 0 < radius_km <= 20_000:
         raise ValidationFailed("radiusKm is more than 0 and at most 20000.", field="radiusKm")
@@ -85,23 +100,46 @@ def _pickup(ready_at: datetime | None) -> Pickup:
     return Pickup(possible=ready_at is not None, ready_at=ready_at)
 
 
-async def variant_availability(
-    info: Info, variant_id: int, near: NearInput | None, radius_km: float | None
-) -> VariantAvailability:
-    """Shared by ``availability`` and ``Variant.availability``: no internal figures."""
-    radius = _radius(radius_km) or DEFAULT_PICKUP_RADIUS_KM
-    origin = await _origin(info, near, fallback=info.context.principal.client_location_id)
-    async with info.context.runtime.session_factory() as session:
-        can_ship = await q.shippable_quantity(session, variant_id) > 0
-        stores = await q.stock_by_location(
+#: (variant id, origin or None, radius in km or None): one storefront availability.
+AvailabilityKey = tuple[int, tuple[float, float] | None, float | None]
+
+
+async def _availabilities(
+    session: AsyncSession, keys: Sequence[AvailabilityKey]
+) -> dict[AvailabilityKey, tuple[bool, list[q.LocationStock]]]:
+    """Every variant of the batch in three statements (shipping, stores, incoming)."""
+    now = utcnow()
+    shippable = await q.shippable_quantities(session, [k[0] for k in keys])
+    groups: dict[tuple[tuple[float, float] | None, float | None], list[int]] = {}
+    for variant_id, origin, radius in keys:
+        groups.setdefault((origin, radius), []).append(variant_id)
+    out: dict[AvailabilityKey, tuple[bool, list[q.LocationStock]]] = {}
+    for (origin, radius), variant_ids in groups.items():
+        stores = await q.stock_by_locations(
             session,
-            variant_id=variant_id,
-            now=datetime.now(UTC),
+            variant_ids=variant_ids,
+            now=now,
             origin=origin,
-            radius_km=radius if origin is not None else None,
+            radius_km=radius,
             pickup_only=True,
             limit=MAX_STORES,
         )
+        for v in variant_ids:
+            out[(v, origin, radius)] = (shippable.get(v, 0) > 0, stores[v])
+    return out
+
+
+async def variant_availability(
+    info: Info, variant_id: int, near: NearInput | None, radius_km: float | None
+) -> VariantAvailability:
+    """Shared by ``availability`` and ``Variant.availability``: no internal figures. Batched:
+    a page of variants costs the same few statements as one."""
+    radius = _radius(radius_km) or DEFAULT_PICKUP_RADIUS_KM
+    origin = await _origin(info, near, fallback=info.context.principal.client_location_id)
+    loader = info.context.loaders.by_key("inventory.availability", _availabilities)
+    can_ship, stores = await loader.load(
+        (variant_id, origin, radius if origin is not None else None)
+    )
     return VariantAvailability(
         can_ship=can_ship,
         stores=[
@@ -145,7 +183,7 @@ class InventoryQuery:
             stmt = stmt.where(LocationRow.kind == kind)
         if cursor is not None:
             stmt = stmt.where(LocationRow.code > str(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.code], node=LocationType.from_row
@@ -154,7 +192,9 @@ class InventoryQuery:
     @strawberry.field(
         permission_classes=[STAFF],
         description="Staff stock check of one item (by SKU, barcode or variant id): every "
-        "location holding it, the staff member's own store first, then nearest first.",
+        "location holding it, the staff member's own store first, then nearest first. With no "
+        "centre (no near, and no store of your own with coordinates, e.g. an admin or a back "
+        "office key) every holding location is listed, most available first.",
     )
     async def stock_check(
         self,
@@ -163,7 +203,14 @@ class InventoryQuery:
         barcode: str | None = None,
         variant_id: relay.GlobalID | None = None,
         near: NearInput | None = None,
-        radius_km: float | None = None,
+        radius_km: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Only locations within this many km of the centre (near, else "
+                "your store); your own stores always stay. Without a centre it cannot apply "
+                "and is ignored: every holding location is listed."
+            ),
+        ] = None,
     ) -> StockCheck:
         principal = info.context.principal
         vid = decode_id(variant_id, "Variant", field="variantId") if variant_id else None
@@ -171,12 +218,12 @@ class InventoryQuery:
         fallback = principal.client_location_id or (min(own) if own else None)
         origin = await _origin(info, near, fallback=fallback)
         radius = _radius(radius_km)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             variant = await q.resolve_variant(session, variant_id=vid, sku=sku, barcode=barcode)
             rows = await q.stock_by_location(
                 session,
                 variant_id=variant.id,
-                now=datetime.now(UTC),
+                now=utcnow(),
                 origin=origin,
                 radius_km=radius,
                 own_location_ids=own,
@@ -209,7 +256,7 @@ class InventoryQuery:
         info: Info,
         variant_id: relay.GlobalID,
         near: NearInput | None = None,
-        radius_km: float | None = None,
+        radius_km: PickupRadius = None,
     ) -> VariantAvailability:
         vid = decode_id(variant_id, "Variant", field="variantId")
         return await variant_availability(info, vid, near, radius_km)
@@ -235,7 +282,7 @@ class InventoryQuery:
         )
         if cursor is not None:
             stmt = stmt.where(StockLevelRow.id > int(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=StockLevelType.from_row
@@ -268,7 +315,7 @@ class InventoryQuery:
             stmt = stmt.where(StockMovementRow.variant_id == vid)
         if cursor is not None:
             stmt = stmt.where(StockMovementRow.id < int(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=StockMovementType.from_row
@@ -283,7 +330,7 @@ class InventoryQuery:
         self, info: Info, limit: int = 100
     ) -> list[InventoryDiscrepancy]:
         principal = info.context.principal
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             found = await q.discrepancies(session, limit=min(max(limit, 1), 1000))
         found = [d for d in found if principal.can_act_at(d.location_id)]
         locations = await info.context.loaders.location.load_many([d.location_id for d in found])

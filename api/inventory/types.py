@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.access.model import Role
 from domain.catalog import queries as catalog_queries
 from inventory import queries as q
 from inventory.model import AdjustReason as _AdjustReason
@@ -24,6 +25,9 @@ MovementKind = strawberry.enum(_MovementKind, name="StockMovementKind")
 AdjustReason = strawberry.enum(_AdjustReason, name="StockAdjustReason")
 StockState = strawberry.enum(_StockState, name="StockState")
 TransferStatus = strawberry.enum(_TransferStatus, name="TransferStatus")
+
+#: Who reads the stock ledger and transfers (as ``stockMovements``), at their own locations.
+LEDGER_READERS = frozenset({Role.STORE_MANAGER, Role.WAREHOUSE, Role.MERCHANDISER, Role.ADMIN})
 
 
 @strawberry.type(name="Location", description="A warehouse, store or pickup point.")
@@ -67,6 +71,10 @@ class LocationType(relay.Node):
             priority=row.priority,
             active=row.active,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: LocationType) -> bool:
+        return node.active or info.context.principal.is_staff  # the store locator is public
 
     @classmethod
     async def resolve_nodes(
@@ -145,11 +153,13 @@ class StockLevelType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: StockLevelType) -> bool:
+        return info.context.principal.is_staff  # any store's figures, as in stockCheck
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        if not info.context.principal.is_staff:
-            return [None for _ in node_ids]
         rows = await level_loader(info).load_many([int(i) for i in node_ids])
         return [cls.from_row(r) if r is not None else None for r in rows]
 
@@ -210,11 +220,15 @@ class StockMovementType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: StockMovementType) -> bool:
+        """As ``stockMovements``: stock roles, at their own locations."""
+        p = info.context.principal
+        return p.role in LEDGER_READERS and p.can_act_at(node.location_db_id)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        if not info.context.principal.is_staff:
-            return [None for _ in node_ids]
         rows = await movement_loader(info).load_many([int(i) for i in node_ids])
         return [cls.from_row(r) if r is not None else None for r in rows]
 
@@ -295,11 +309,17 @@ class TransferType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: TransferType) -> bool:
+        """Stock roles at either end of the transfer."""
+        p = info.context.principal
+        return p.role in LEDGER_READERS and (
+            p.can_act_at(node.from_db_id) or p.can_act_at(node.to_db_id)
+        )
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        if not info.context.principal.is_staff:
-            return [None for _ in node_ids]
         rows = await transfer_loader(info).load_many([int(i) for i in node_ids])
         return [cls.from_row(r) if r is not None else None for r in rows]
 

@@ -256,8 +256,10 @@ class LoyaltyMutation:
                 phone=input.phone,
                 consents=_consents(input.marketing_consents),
                 channel=ctx.principal.channel.value,
+                throttle=ctx.runtime.sign_in_throttle,
+                address=ctx.client_address,
             )
-            async with ctx.runtime.session_factory() as session:
+            async with ctx.read() as session:
                 signed = await services.sign_in(
                     session,
                     identifier=input.email,
@@ -280,13 +282,15 @@ class LoyaltyMutation:
     ) -> CustomerSignInPayload:
         async def run() -> CustomerSignInPayload:
             ctx = info.context
-            async with ctx.runtime.session_factory() as session:
+            async with ctx.read() as session:
                 signed = await services.sign_in(
                     session,
                     identifier=input.identifier,
                     password=input.password,
                     secret=ctx.runtime.secret,
                     ttl_seconds=ctx.settings.customer_token_ttl_seconds,
+                    throttle=ctx.runtime.sign_in_throttle,
+                    address=ctx.client_address,
                 )
             await join_on_sign_in(
                 ctx.uow(), customer_id=signed.customer_id, session_id=ctx.principal.session_id
@@ -627,7 +631,7 @@ async def _own(info: Info, customer_id: int) -> CustomerType | None:
 
 
 async def _identifier_payload(info: Info, identifier_id: int) -> CustomerIdentifierPayload:
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         row = await session.get(CustomerIdentifierRow, identifier_id)
     assert row is not None
     return CustomerIdentifierPayload(

@@ -31,7 +31,7 @@ class LoyaltyQuery:
     )
     async def customer_lookup(self, info: Info, identifier: str) -> CustomerLookupResult:
         try:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 found = await services.lookup(
                     session, identifier, secret=info.context.runtime.secret
                 )
@@ -64,7 +64,7 @@ class LoyaltyQuery:
     ) -> Connection[CustomerType]:
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await queries.customers_page(
                 session,
                 first=limit,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -166,6 +166,10 @@ class CustomerIdentifierType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CustomerIdentifierType) -> bool:
+        return can_view(info.context.principal, node.customer_db_id)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -180,11 +184,7 @@ class CustomerIdentifierType(relay.Node):
         rows = await info.context.loaders.by_key("customer_identifier", fetch).load_many(
             [int(i) for i in node_ids]
         )
-        principal = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and can_view(principal, r.customer_id) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type
@@ -224,6 +224,10 @@ class CustomerAddressType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CustomerAddressType) -> bool:
+        return False  # never by id: reached through their customer, who is checked
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
@@ -242,6 +246,7 @@ class PointsEntryType(relay.Node):
     reason: str | None
     actor: str
     created_at: datetime
+    customer_db_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: PointsEntryRow) -> PointsEntryType:
@@ -256,7 +261,12 @@ class PointsEntryType(relay.Node):
             reason=row.reason,
             actor=row.actor,
             created_at=row.created_at,
+            customer_db_id=row.customer_id,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: PointsEntryType) -> bool:
+        return can_view(info.context.principal, node.customer_db_id)
 
     @classmethod
     async def resolve_nodes(
@@ -265,11 +275,7 @@ class PointsEntryType(relay.Node):
         rows = await info.context.loaders.by_key(
             "points_entry", queries.points_entries_by_ids
         ).load_many([int(i) for i in node_ids])
-        principal = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and can_view(principal, r.customer_id) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type(name="Customer", description="One customer across web, app and stores.")
@@ -299,6 +305,10 @@ class CustomerType(relay.Node):
             preferred_store_db_id=row.preferred_store_id,
             merged_into_db_id=row.merged_into_id,
         )
+
+    @classmethod
+    def can_see(cls, info: Info, node: CustomerType) -> bool:
+        return can_view(info.context.principal, node.customer_id)
 
     @classmethod
     async def resolve_nodes(
@@ -404,16 +414,27 @@ class CustomerType(relay.Node):
     ) -> Connection[PointsEntryType]:
         limit = page_size(first, maximum=info.context.settings.max_page_size)
         cursor = decode_cursor(after)
-        async with info.context.runtime.session_factory() as session:
-            rows = await queries.points_page(
-                session,
-                self.customer_id,
-                first=limit,
-                before_id=int(cursor[0]) if cursor else None,
-            )
+        before = int(cursor[0]) if cursor else None
+        rows = await info.context.loaders.by_key("loyalty.points_page", _points_pages).load(
+            (self.customer_id, limit, before)
+        )
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=PointsEntryType.from_row
         )
+
+
+async def _points_pages(
+    session: Any, keys: Sequence[tuple[int, int, int | None]]
+) -> dict[tuple[int, int, int | None], list[Any]]:
+    """Keys (customer id, page size, before id): one statement per distinct page shape."""
+    shapes: dict[tuple[int, int | None], list[int]] = {}
+    for customer_id, first, before in keys:
+        shapes.setdefault((first, before), []).append(customer_id)
+    out: dict[tuple[int, int, int | None], list[Any]] = {}
+    for (first, before), customer_ids in shapes.items():
+        found = await queries.points_pages(session, customer_ids, first=first, before_id=before)
+        out.update({(c, first, before): found[c] for c in customer_ids})
+    return out
 
 
 @strawberry.type

@@ -80,7 +80,20 @@ async def load_demo_orders(runtime: Runtime) -> None:
         )
     till_item = await _in_stock(runtime, "S01", offset=0)
     if till_item is not None:
-        till = Principal(channel=Channel.POS, client_location_id=s01, api_key_id=0)
+        async with runtime.engine.connect() as conn:
+            cashier = await conn.scalar(
+                text("SELECT id FROM staff_users WHERE email = 'cashier.s01@demo.omni'")
+            )
+        # The S01 terminal with its cashier signed in: a till sells under a cashier of its store.
+        till = Principal(
+            kind=PrincipalKind.STAFF,
+            role=Role.CASHIER,
+            channel=Channel.POS,
+            client_location_id=s01,
+            api_key_id=0,
+            staff_user_id=cashier,
+            location_ids=frozenset({s01}),
+        )
         await pos.complete_sale(
             runtime.uow(),
             till,

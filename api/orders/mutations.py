@@ -4,7 +4,7 @@ refunds takes an ``idempotencyKey``; a userError writes nothing."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -13,7 +13,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from api.errors import UserError, payload_or_errors, user_errors
-from api.mutations import idempotent
+from api.loaders import Preloaded
+from api.mutations import ReplayCheck, idempotent, sees_named_objects
+from api.orders import reviews
+from api.orders.reviews import PosSaleReviewResolveInput, PosSaleReviewResolvePayload
 from api.orders.types import (
     CartType,
     FulfillmentMethod,
@@ -24,6 +27,7 @@ from api.orders.types import (
     TenderKind,
     cart_loader,
     order_loader,
+    preload_order,
 )
 from api.relay import decode_id, encode_id
 from domain.shared.errors import NotFound, ValidationFailed
@@ -33,6 +37,7 @@ from fulfillment.model import TenderKind as Kind
 from fulfillment.services import cancel, carts, checkout, pos
 from fulfillment.services.holding import StockShortfall
 from fulfillment.services.tenders import TenderRequest
+from fulfillment.till import OfflineDeclaration, till_store
 from inventory.services import retry_on_contention
 from loyalty.services import lookup
 
@@ -172,14 +177,35 @@ class PosSaleLineInput:
 
 
 @strawberry.input(
-    description="A sale at the till. Offline sales are replayed with the same "
-    "clientSaleId and the time they happened: recorded once."
+    description="A till that could not reach the server says so when it replays its queued "
+    "sales. Only a declared offline sale within the offline window "
+    "(POS_OFFLINE_WINDOW_HOURS) is taken as the till recorded it."
+)
+class PosOfflineInput:
+    since: datetime = strawberry.field(description="When the till lost the connection.")
+    reason: str = strawberry.field(
+        default="", description="Why, if the till knows (e.g. 'network down')."
+    )
+
+
+@strawberry.input(
+    description="A sale at the till, sent by the store's POS terminal with a cashier of "
+    "that store signed in. Offline sales are replayed with the same clientSaleId, the time "
+    "they happened and `offline`: recorded once."
 )
 class PosSaleCompleteInput:
     client_sale_id: str
     lines: list[PosSaleLineInput]
     tenders: list[TenderInput]
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the sale happened at the till. Without `offline` it may be at most "
+        "5 minutes off the server's clock.",
+    )
+    offline: PosOfflineInput | None = strawberry.field(
+        default=None,
+        description="Set on a sale replayed from the till's offline queue.",
+    )
     location_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     voucher_codes: list[str] = strawberry.field(default_factory=list)
@@ -246,7 +272,9 @@ class PosSaleCompletePayload:
     order: OrderType | None = None
     receipt: Receipt | None = None
     replayed: bool = strawberry.field(
-        default=False, description="This sale was already recorded; the first receipt again."
+        default=False,
+        description="This sale was already recorded (a copy sent with the same idempotency "
+        "key or with a new one): the first order and receipt again, nothing new written.",
     )
 
 
@@ -263,6 +291,40 @@ class OrderCancelPayload:
 async def _load_cart(info: Info, cart_id: int) -> CartType | None:
     row = await cart_loader(info).load(cart_id)
     return CartType.from_row(row) if row is not None else None
+
+
+async def _placing(
+    info: Info,
+    *,
+    operation: str,
+    key: str | None,
+    request: Any,
+    execute: Callable[[UnitOfWork], Awaitable[dict[str, Any]]],
+    preloaded: list[Preloaded],
+    secret: str | None = None,
+    may_replay: ReplayCheck = sees_named_objects,
+) -> dict[str, Any]:
+    """Place an order once (idempotent, retried on contention). When this call placed it,
+    ``execute`` put the response's rows, read in its own transaction, into ``preloaded``: they
+    go to the request's loaders, so the committed order is answered without a new connection.
+    A replay reads the first order back as usual."""
+
+    async def attempt() -> dict[str, Any]:
+        preloaded.clear()  # a rolled-back attempt's rows are not the answer
+        return await idempotent(
+            info,
+            operation=operation,
+            key=key,
+            request=request,
+            execute=execute,
+            secret=secret,
+            may_replay=may_replay,
+        )
+
+    result = await retry_on_contention(attempt)
+    if preloaded:
+        preloaded[-1].prime(info.context.loaders)
+    return result
 
 
 async def _load_order(info: Info, order_id: int) -> OrderType | None:
@@ -313,6 +375,25 @@ def _shortfalls(exc: StockShortfall, key_type: str | None) -> list[LineShortfall
     ]
 
 
+def _cart_holder(token: str | None) -> ReplayCheck:
+    """Replays of cart and checkout mutations: for a caller who may see what the response
+    names, or who holds the token of its cart (an anonymous shopper sees no order by id)."""
+
+    async def check(info: Info, response: dict[str, Any]) -> bool:
+        if await sees_named_objects(info, response):
+            return True
+        cart_id = response.get("cartId")
+        if cart_id is None and response.get("orderId") is not None:
+            order = await order_loader(info).load(int(response["orderId"]))
+            cart_id = order.cart_id if order is not None else None
+        if not token or cart_id is None:
+            return False
+        cart = await cart_loader(info).load(int(cart_id))
+        return cart is not None and carts.may_use(info.context.principal, cart, token=token)
+
+    return check
+
+
 async def _cart_mutation(
     info: Info,
     payload: type,
@@ -321,13 +402,22 @@ async def _cart_mutation(
     key: str | None,
     request: Any,
     run: Callable[[UnitOfWork], Awaitable[int]],
+    token: str | None = None,
 ) -> Any:
     async def body() -> Any:
         async def execute(uow: UnitOfWork) -> dict[str, Any]:
             return {"cartId": await run(uow)}
 
         result = await retry_on_contention(
-            lambda: idempotent(info, operation=operation, key=key, request=request, execute=execute)
+            lambda: idempotent(
+                info,
+                operation=operation,
+                key=key,
+                request=request,
+                execute=execute,
+                secret=token,
+                may_replay=_cart_holder(token),
+            )
         )
         return payload(user_errors=[], cart=await _load_cart(info, int(result["cartId"])))
 
@@ -401,6 +491,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(description="Change quantities (0 removes) or fulfillment methods.")
@@ -430,6 +521,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(description="Remove lines; their holds are released.")
@@ -450,6 +542,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(
@@ -477,6 +570,7 @@ class OrdersMutation:
             key=input.idempotency_key,
             request=_req(input),
             run=run,
+            token=input.token,
         )
 
     @strawberry.mutation(
@@ -578,17 +672,20 @@ class OrdersMutation:
                     email=input.email,
                     phone=input.phone,
                 )
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "number": placed.number}
 
+            preloaded: list[Preloaded] = []
             try:
-                result = await retry_on_contention(
-                    lambda: idempotent(
-                        info,
-                        operation="checkoutComplete",
-                        key=input.idempotency_key,
-                        request=_req(input),
-                        execute=execute,
-                    )
+                result = await _placing(
+                    info,
+                    operation="checkoutComplete",
+                    key=input.idempotency_key,
+                    request=_req(input),
+                    execute=execute,
+                    preloaded=preloaded,
+                    secret=input.token,
+                    may_replay=_cart_holder(input.token),
                 )
             except StockShortfall as exc:
                 return CheckoutCompletePayload(
@@ -608,7 +705,15 @@ class OrdersMutation:
         self, info: Info, input: PosSaleCompleteInput
     ) -> PosSaleCompletePayload:
         async def body() -> PosSaleCompletePayload:
-            async with info.context.runtime.session_factory() as session:
+            principal = info.context.principal
+            location = (
+                decode_id(input.location_id, "Location", field="locationId")
+                if input.location_id
+                else None
+            )
+            # Before the idempotency key is looked up: a replay needs the same credentials.
+            till_store(principal, location)
+            async with info.context.read() as session:
                 ids = await _variant_ids(session, input.lines)
             sale = pos.PosSale(
                 client_sale_id=input.client_sale_id,
@@ -616,28 +721,33 @@ class OrdersMutation:
                     pos.SaleLine(v, ln.quantity) for v, ln in zip(ids, input.lines, strict=True)
                 ),
                 tenders=_tenders(input.tenders),
-                location_id=decode_id(input.location_id, "Location", field="locationId")
-                if input.location_id
-                else None,
+                location_id=location,
                 occurred_at=input.occurred_at,
                 customer_id=decode_id(input.customer_id, "Customer", field="customerId")
                 if input.customer_id
                 else None,
                 voucher_codes=tuple(input.voucher_codes),
+                offline=OfflineDeclaration(since=input.offline.since, reason=input.offline.reason)
+                if input.offline is not None
+                else None,
             )
+            window = timedelta(hours=info.context.settings.pos_offline_window_hours)
 
             async def execute(uow: UnitOfWork) -> dict[str, Any]:
-                placed = await pos.complete_sale(uow, info.context.principal, sale)
+                placed = await pos.complete_sale(uow, principal, sale, offline_window=window)
+                preloaded.append(await preload_order(uow.session, placed.order_id))
                 return {"orderId": placed.order_id, "replayed": placed.replayed}
 
-            result = await retry_on_contention(
-                lambda: idempotent(
-                    info,
-                    operation="posSaleComplete",
-                    key=input.idempotency_key,
-                    request=_req(input),
-                    execute=execute,
-                )
+            # Filled only when the attempt that answers ran the sale: a stored response (the
+            # same idempotency key) leaves it empty, and is a replay too.
+            preloaded: list[Preloaded] = []
+            result = await _placing(
+                info,
+                operation="posSaleComplete",
+                key=input.idempotency_key,
+                request=_req(input),
+                execute=execute,
+                preloaded=preloaded,
             )
             order = await _load_order(info, int(result["orderId"]))
             assert order is not None
@@ -645,7 +755,8 @@ class OrdersMutation:
                 user_errors=[],
                 order=order,
                 receipt=await order.receipt(info),
-                replayed=bool(result["replayed"]),
+                # A stored response (same idempotency key) is a replay too.
+                replayed=bool(result["replayed"]) or not preloaded,
             )
 
         return await payload_or_errors(PosSaleCompletePayload, body)
@@ -695,3 +806,12 @@ class OrdersMutation:
             )
 
         return await payload_or_errors(OrderCancelPayload, body)
+
+    @strawberry.mutation(
+        description="Close a till-sale review (store manager of that store, admin): once; "
+        "records who and when."
+    )
+    async def pos_sale_review_resolve(
+        self, info: Info, input: PosSaleReviewResolveInput
+    ) -> PosSaleReviewResolvePayload:
+        return await reviews.pos_sale_review_resolve(info, input)

@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from api.access.types import Channel
 from api.limits import page_size
+from api.orders import reviews
+from api.orders.reviews import PosReviewStatus, PosSaleReviewType
 from api.orders.types import (
     CartType,
     OrderStatus,
@@ -39,7 +41,7 @@ class OrdersQuery:
     ) -> CartType | None:
         ref = carts.CartRef(decode_id(id, "Cart") if id is not None else None, token)
         try:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await carts.load_cart(session, info.context.principal, ref)
         except DomainError:
             return None
@@ -58,7 +60,7 @@ class OrdersQuery:
         if id is not None:
             row = await order_loader(info).load(decode_id(id, "Order"))
         else:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 row = await q.order_by_number(session, number or "")
         if row is None or not can_see_order(info, row):
             return None
@@ -125,8 +127,24 @@ class OrdersQuery:
             node=OrderType.from_row,
         )
 
+    @strawberry.field(
+        description="Till sales waiting for a store manager (payment discrepancy or review "
+        "notes), oldest first, with the amounts. Store managers see their stores, admins all."
+    )
+    async def pos_sale_reviews(
+        self,
+        info: Info,
+        location_id: relay.GlobalID | None = None,
+        status: PosReviewStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[PosSaleReviewType]:
+        return await reviews.pos_sale_reviews(
+            info, location_id=location_id, status=status, first=first, after=after
+        )
+
 
 async def _list(info: Info, f: q.OrderFilter, limit: int, cursor: list | None) -> list:
     after = (datetime.fromisoformat(cursor[0]), int(cursor[1])) if cursor else None
-    async with info.context.runtime.session_factory() as session:
+    async with info.context.read() as session:
         return await q.list_orders(session, f, first=limit, after=after)

@@ -31,7 +31,7 @@ class OrdersSubscription:
         self, info: Info, order_id: relay.GlobalID
     ) -> AsyncGenerator[OrderUpdatedEvent, None]:
         oid = decode_id(order_id, "Order", field="orderId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             from fulfillment.queries import orders_by_ids
 
             row = (await orders_by_ids(session, [oid])).get(oid)
@@ -42,7 +42,7 @@ class OrdersSubscription:
             return bool(payload.get("order_id") == oid)
 
         async for env in info.context.runtime.events.subscribe("orders", where=where):
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 from fulfillment.queries import orders_by_ids
 
                 fresh = (await orders_by_ids(session, [oid])).get(oid)

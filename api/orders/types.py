@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -21,9 +22,11 @@ from api.fulfillment.types import (
     fulfillment_orders_of_order,
 )
 from api.inventory.types import LocationType, location_by_id
+from api.loaders import Preloaded
 from api.loyalty.types import CustomerType, load_customer
 from api.pricing.types import Money, PriceQuoteType, money, percent
 from api.relay import encode_id
+from api.visibility import only_visible
 from domain.shared.errors import DomainError
 from fulfillment import model
 from fulfillment import queries as q
@@ -66,6 +69,35 @@ def _cart_lines(info: Info) -> Any:
 
 def _titles(info: Info) -> Any:
     return info.context.loaders.by_key("orders.variant_titles", q.variant_titles)
+
+
+async def preload_order(session: AsyncSession, order_id: int) -> Preloaded:
+    """Inside the placing transaction: the order and what its response shows (lines, tenders,
+    fulfillment orders and their lines, the locations and the customer they name), so the
+    answer needs no connection after commit."""
+    from fulfillment.services import fulfillment_reads as reads
+    from inventory.queries import locations_by_ids
+    from loyalty.queries import customers_by_ids
+
+    await session.flush()
+    pre = Preloaded(session)
+    order = (await pre.fetch("orders.order", q.orders_by_ids, [order_id]))[order_id]
+    lines = (await pre.fetch("orders.lines", q.lines_of_orders, [order_id], []))[order_id]
+    await pre.fetch("orders.tenders", q.tenders_of_orders, [order_id], [])
+    await pre.fetch("orders.refunds", q.refunds_of_orders, [order_id], [])
+    fos = (
+        await pre.fetch(
+            "fulfillment_orders_by_order", reads.fulfillment_orders_by_order_ids, [order_id], ()
+        )
+    )[order_id]
+    await pre.fetch(
+        "fulfillment_order_lines", reads.lines_by_fulfillment_order_ids, [f.id for f in fos], ()
+    )
+    places = [order.location_id, *(ln.pickup_location_id for ln in lines)]
+    places += [p for f in fos for p in (f.location_id, f.pickup_location_id)]
+    await pre.fetch("location", locations_by_ids, places)
+    await pre.fetch("customer", customers_by_ids, [order.customer_id])
+    return pre
 
 
 # -- carts ------------------------------------------------------------------------------------
@@ -228,15 +260,16 @@ class CartType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: CartType) -> bool:
+        # By id, never by token: the owner, or staff / a device of the cart's store.
+        return cart_services.may_use(info.context.principal, node.row, token=None)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await cart_loader(info).load_many([int(i) for i in node_ids])
-        p = info.context.principal
-        return [
-            cls.from_row(r) if r is not None and cart_services.may_use(p, r, token=None) else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[CartLineType]:
@@ -256,7 +289,7 @@ class CartType(relay.Node):
         if not lines:
             return CartQuote(user_errors=[])
         try:
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 quote = await cart_services.quote_cart(session, self.row, lines)
         except DomainError as exc:
             return CartQuote(user_errors=user_errors(exc))
@@ -414,11 +447,17 @@ class Receipt:
 
 
 def can_see_order(info: Info, row: OrderRow) -> bool:
+    return _order_visible(info, customer_id=row.customer_id, location_id=row.location_id)
+
+
+def _order_visible(info: Info, *, customer_id: int | None, location_id: int | None) -> bool:
+    """Its customer; the selling store's staff and devices; staff of any store (any store
+    takes back any order)."""
     p = info.context.principal
-    if p.customer_id is not None and p.customer_id == row.customer_id:
+    if p.customer_id is not None and p.customer_id == customer_id:
         return True
-    if row.location_id is not None and (
-        p.client_location_id == row.location_id or p.can_act_at(row.location_id)
+    if location_id is not None and (
+        p.client_location_id == location_id or p.can_act_at(location_id)
     ):
         return True
     return p.acts_somewhere
@@ -494,11 +533,17 @@ class OrderType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: OrderType) -> bool:
+        return _order_visible(
+            info, customer_id=node.customer_db_id, location_id=node.location_db_id
+        )
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await order_loader(info).load_many([int(i) for i in node_ids])
-        return [cls.from_row(r) if r is not None and can_see_order(info, r) else None for r in rows]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLineType]:
@@ -581,4 +626,4 @@ async def recent_orders_of_customer(info: Info, customer_id: int) -> list[OrderT
     rows = await info.context.loaders.by_key(
         "orders.recent_by_customer", q.recent_orders_of_customers, default=[]
     ).load(customer_id)
-    return [OrderType.from_row(r) for r in rows]
+    return await only_visible(info, [OrderType.from_row(r) for r in rows])

@@ -90,7 +90,7 @@ class PricingQuery:
             ]
             if len(lines) > info.context.settings.max_page_size:
                 raise ValidationFailed("Too many lines in one quote.", field="lines")
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 q = await services.price_quote(
                     session,
                     channel=input.channel or principal.channel,
@@ -122,7 +122,7 @@ class PricingQuery:
             stmt = stmt.where(PromotionRow.status == status.value)
         if cursor is not None:
             stmt = stmt.where(PromotionRow.id < int(cursor[0]))
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = list(await session.scalars(stmt))
         return connection(
             rows, first=limit, after=after, key=lambda r: [r.id], node=PromotionType.from_row
@@ -132,7 +132,7 @@ class PricingQuery:
     async def vouchers(self, info: Info, promotion_id: relay.GlobalID) -> list[VoucherType]:
         pid = decode_id(promotion_id, "Promotion", field="promotionId")
         stmt = select(VoucherRow).where(VoucherRow.promotion_id == pid).order_by(VoucherRow.id)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return [VoucherType.from_row(r) for r in await session.scalars(stmt)]
 
     @strawberry.field(
@@ -141,7 +141,7 @@ class PricingQuery:
     )
     async def price_history(self, info: Info, variant_id: relay.GlobalID) -> list[PriceEntryType]:
         vid = decode_id(variant_id, "Variant", field="variantId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return [PriceEntryType.from_row(r) for r in await queries.price_history(session, vid)]
 
 
@@ -175,7 +175,7 @@ class TaxSetPayload:
 async def _promotion_payload(info: Info, action: Callable[[], Awaitable[int]]) -> Any:
     async def run() -> PromotionPayload:
         pid = await action()
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             row = (await queries.promotions_by_ids(session, [pid]))[pid]
         return PromotionPayload(user_errors=[], promotion=PromotionType.from_row(row))
 
@@ -185,7 +185,7 @@ async def _promotion_payload(info: Info, action: Callable[[], Awaitable[int]]) -
 async def _voucher_payload(info: Info, action: Callable[[], Awaitable[int]]) -> Any:
     async def run() -> VoucherPayload:
         vid = await action()
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             row = (await queries.vouchers_by_ids(session, [vid]))[vid]
         return VoucherPayload(user_errors=[], voucher=VoucherType.from_row(row))
 
@@ -222,7 +222,7 @@ class PricingMutation:
             ids = await services.set_prices(
                 info.context.uow(), actor=info.context.principal.actor, prices=_price_inputs(input)
             )
-            async with info.context.runtime.session_factory() as session:
+            async with info.context.read() as session:
                 rows = await queries.prices_by_ids(session, ids)
             return PricesSetPayload(
                 user_errors=[], prices=[PriceEntryType.from_row(rows[i]) for i in ids]

@@ -193,13 +193,15 @@ class PromotionType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return _is_merchandiser(info)  # as the back-office lists
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         from api.pricing import loaders
 
-        if not _is_merchandiser(info):
-            return [None for _ in node_ids]
         rows = await loaders.promotion(info).load_many([int(i) for i in node_ids])
         return [cls.from_row(r) if r is not None else None for r in rows]
 
@@ -245,13 +247,15 @@ class VoucherType(relay.Node):
         )
 
     @classmethod
+    def can_see(cls, info: Info, node: Any) -> bool:
+        return _is_merchandiser(info)  # as the back-office lists
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         from api.pricing import loaders
 
-        if not _is_merchandiser(info):
-            return [None for _ in node_ids]
         rows = await loaders.voucher(info).load_many([int(i) for i in node_ids])
         return [cls.from_row(r) if r is not None else None for r in rows]
 

@@ -12,6 +12,7 @@ from api.pricing.types import Money, money
 from api.relay import Connection, connection, decode_cursor, decode_id
 from api.returns.mutations import ReturnWindow
 from api.returns.types import ReturnType
+from api.visibility import visible
 from domain.access.model import Principal, Role
 from domain.shared.errors import Forbidden
 from fulfillment.returns import queries as q
@@ -33,7 +34,7 @@ async def _own_customer(info: Info, customer_gid: relay.GlobalID | None) -> int:
             raise Forbidden(
                 "You can see your own returns and store credit only.", field="customerId"
             )
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return await active_customer_id(session, p.customer_id) or p.customer_id
     if customer_gid is None:
         raise Forbidden("Staff must say which customer: give customerId.", field="customerId")
@@ -47,7 +48,7 @@ class ReturnsQueryFields:
         nodes = await ReturnType.resolve_nodes(
             info=info, node_ids=[str(decode_id(return_id, "Return", field="returnId"))]
         )
-        return nodes[0]
+        return await visible(info, nodes[0])
 
     @strawberry.field(
         permission_classes=[VIEWERS],
@@ -78,7 +79,7 @@ class ReturnsQueryFields:
         if oid is None and cid is None and lid is None:
             if not p.acts_somewhere:
                 raise Forbidden("Give orderId, customerId or locationId.", field="locationId")
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             rows = await q.returns_page(
                 session,
                 first=limit,
@@ -105,11 +106,11 @@ class ReturnsQueryFields:
         self, info: Info, customer_id: relay.GlobalID | None = None
     ) -> Money:
         cid = await _own_customer(info, customer_id)
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             return money(await store_credit.balance(session, cid), "RUB")
 
     @strawberry.field(description='Return windows in days per channel ("*": every other).')
     async def return_windows(self, info: Info) -> list[ReturnWindow]:
-        async with info.context.runtime.session_factory() as session:
+        async with info.context.read() as session:
             found = await returns.windows(session)
         return [ReturnWindow(channel=c, days=d) for c, d in sorted(found.items())]

@@ -15,6 +15,7 @@ from api.loyalty.types import CustomerType, load_customer
 from api.orders.types import OrderType, order_loader
 from api.pricing.types import Money, money
 from api.relay import encode_id
+from api.visibility import visible
 from domain.access.model import Principal
 from fulfillment.returns import model
 from fulfillment.returns import queries as q
@@ -140,19 +141,17 @@ class ReturnType(relay.Node):
         )
 
     @classmethod
+    async def can_see(cls, info: Info, node: ReturnType) -> bool:
+        row = await return_loader(info).load(node.return_id)
+        order = await order_loader(info).load(node.order_db_id)
+        return row is not None and can_see_return(info.context.principal, row, order)
+
+    @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         rows = await return_loader(info).load_many([int(i) for i in node_ids])
-        orders = await order_loader(info).load_many([r.order_id for r in rows if r is not None])
-        by_id = {o.id: o for o in orders if o is not None}
-        principal = info.context.principal
-        return [
-            cls.from_row(r)
-            if r is not None and can_see_return(principal, r, by_id.get(r.order_id))
-            else None
-            for r in rows
-        ]
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ReturnLineType]:
@@ -162,7 +161,7 @@ class ReturnType(relay.Node):
     @strawberry.field
     async def order(self, info: Info) -> OrderType | None:
         row = await order_loader(info).load(self.order_db_id)
-        return OrderType.from_row(row) if row is not None else None
+        return await visible(info, OrderType.from_row(row) if row is not None else None)
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerType | None:

@@ -318,12 +318,15 @@ async def setup(database_url: str) -> Data:
             actor="bench",
         )
         # Three till sales of hers, so the console has orders to show.
+        # The S01 terminal with its cashier signed in (a till sells only under one).
         seller = Principal(
-            kind=PrincipalKind.ANONYMOUS,
-            role=Role.ANONYMOUS,
+            kind=PrincipalKind.STAFF,
+            role=Role.CASHIER,
             channel=Channel.POS,
             client_location_id=store,
             api_key_id=till.id,
+            staff_user_id=consultant,
+            location_ids=frozenset({store}),
         )
         for n in range(3):
             await pos.complete_sale(

@@ -134,7 +134,7 @@ async def setup(database_url: str) -> Data:
             name="Кассир возвратов",
             password="bench-password",
             role=Role.CASHIER,
-            location_ids=[stores["S02"]],
+            location_ids=[stores["S01"], stores["S02"]],  # sells at S01, takes returns at S02
         )
         token, _ = issue_token(
             secret=rt.secret,
@@ -145,12 +145,15 @@ async def setup(database_url: str) -> Data:
         )
         # Till sales at S01, a few at a time, as the tills of a busy day would send them.
         started = time.perf_counter()
+        # The S01 terminal with a cashier of S01 signed in (a till sells only under one).
         seller = Principal(
-            kind=PrincipalKind.ANONYMOUS,
-            role=Role.ANONYMOUS,
+            kind=PrincipalKind.STAFF,
+            role=Role.CASHIER,
             channel=Channel.POS,
             client_location_id=stores["S01"],
             api_key_id=till.id,
+            staff_user_id=cashier,
+            location_ids=frozenset({stores["S01"], stores["S02"]}),
         )
         numbers = iter(range(1, ORDERS + SEEDED + 1))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -76,7 +77,10 @@ class Principal:
 
     @property
     def idempotency_scope(self) -> str:
-        """Keys are unique per client: the API key, else the signed-in person, else anonymous."""
+        """The calling client (rate-limit buckets): the API key, else the signed-in person.
+
+        Idempotency keys are not scoped by this (one public web key is shared by every shopper);
+        see ``idempotency_owner``."""
         if self.api_key_id is not None:
             return f"key:{self.api_key_id}"
         if self.staff_user_id is not None:
@@ -84,6 +88,31 @@ class Principal:
         if self.customer_id is not None:
             return f"customer:{self.customer_id}"
         return "anonymous"
+
+    def idempotency_owner(self, *, secret: str | None = None) -> str:
+        """Whose idempotency keys these are, so that a replay never reaches another person.
+
+        A till (a POS device of a store) is its store and device key, whoever is signed in: a
+        sale queued offline replays to its first answer after a change of shift. Otherwise the
+        signed-in staff member or customer. An anonymous caller is their client app narrowed by
+        what only they hold: the session id they send and the cart token (``secret``), hashed.
+        """
+        if (
+            self.channel is Channel.POS
+            and self.client_location_id is not None
+            and self.api_key_id is not None
+        ):
+            return f"till:{self.client_location_id}:{self.api_key_id}"
+        if self.staff_user_id is not None:
+            return f"staff:{self.staff_user_id}"
+        if self.customer_id is not None:
+            return f"customer:{self.customer_id}"
+        owner = f"key:{self.api_key_id}" if self.api_key_id is not None else "anonymous"
+        if self.session_id:
+            owner += f":session:{_digest(self.session_id)}"
+        if secret:
+            owner += f":cart:{_digest(secret)}"
+        return owner
 
     @property
     def actor(self) -> str:
@@ -95,3 +124,8 @@ class Principal:
         if self.api_key_id is not None:
             return f"api_key:{self.api_key_id}"
         return "anonymous"
+
+
+def _digest(value: str) -> str:
+    """Short and fixed-length (the scope column is 200 characters); never the secret itself."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]

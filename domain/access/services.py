@@ -25,6 +25,7 @@ from domain.access.model import (
 from domain.access.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from domain.access.repository import AccessRepository
 from domain.access.tables import ApiKeyRow, StaffUserRow
+from domain.access.throttle import SignInThrottle
 from domain.access.tokens import issue_token
 from domain.shared.errors import Conflict, Forbidden, MultipleErrors, NotFound, ValidationFailed
 from domain.shared.uow import UnitOfWork
@@ -171,7 +172,7 @@ async def create_staff_user(
             StaffUserRow(
                 email=email,
                 name=name.strip(),
-                password_hash=hash_password(password),
+                password_hash=await hash_password(password),
                 role=role,
                 active=True,
             ),
@@ -196,20 +197,40 @@ class SignedIn:
 
 
 async def sign_in_staff(
-    session: AsyncSession, *, email: str, password: str, secret: str, ttl_seconds: int
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    secret: str,
+    ttl_seconds: int,
+    throttle: SignInThrottle | None = None,
+    address: str | None = None,
 ) -> SignedIn:
-    row = await AccessRepository(session).staff_by_email(email.strip())
-    if not verify_password(row.password_hash if row else None, password) or row is None:
+    """``throttle`` counts the attempt per e-mail (known or not) and per ``address`` first and
+    refuses it with TOO_MANY_ATTEMPTS while either waits (domain/access/throttle.py)."""
+    email = email.strip().lower()
+    attempt = (
+        await throttle.begin(realm="staff", identifier=email, address=address)
+        if throttle is not None
+        else None
+    )
+    row = await AccessRepository(session).staff_by_email(email)
+    found = (row.id, row.role, row.active, row.password_hash) if row is not None else None
+    await session.rollback()  # the connection goes back to the pool while argon2 works
+    if not await verify_password(found[3] if found else None, password) or found is None:
         raise AuthenticationFailed("Email or password is wrong.", field="password")
-    if not row.active:
+    staff_id, role, active, _ = found
+    if not active:
         raise AuthenticationFailed(
             "This staff account is disabled; ask your manager.", field="email"
         )
+    if attempt is not None:
+        await attempt.succeeded()
     token, expires_at = issue_token(
         secret=secret,
         kind=PrincipalKind.STAFF,
-        subject_id=row.id,
-        role=row.role,
+        subject_id=staff_id,
+        role=role,
         ttl_seconds=ttl_seconds,
     )
-    return SignedIn(token=token, expires_at=expires_at, staff_user_id=row.id)
+    return SignedIn(token=token, expires_at=expires_at, staff_user_id=staff_id)

@@ -46,3 +46,11 @@ class MultipleErrors(DomainError):
     def __init__(self, errors: list[DomainError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
+
+
+class Unavailable(DomainError):
+    """A service this request needs is not there right now (database restarting, failover, no
+    pooled connection). Not a userError: the API answers HTTP 503 with Retry-After and the
+    client retries with the same idempotency key."""
+
+    code = "UNAVAILABLE"

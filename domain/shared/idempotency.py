@@ -10,7 +10,7 @@ A mutation that fails with userErrors commits nothing, so its key is free to be 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,10 +49,16 @@ async def run_once(
     key: str | None,
     request: Any,
     execute: Callable[[], Awaitable[dict[str, Any]]],
+    on_replay: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    earlier_scopes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Run ``execute`` (which writes through ``uow``) at most once per (scope, key).
 
-    ``execute`` returns the JSON-able response that every replay gets back.
+    ``execute`` returns the JSON-able response that every replay gets back. ``on_replay`` sees
+    a stored response before it is handed back (after the transaction) and may refuse it by
+    raising. ``earlier_scopes``: where the same caller's keys were stored before the scope
+    changed; a stored answer there to the very same request is still a replay (for as long as
+    keys are kept), so a retry across an upgrade never runs twice.
     """
     if key is None:
         async with uow:
@@ -87,15 +93,42 @@ async def run_once(
                     "send a new key for a new request.",
                     field="idempotencyKey",
                 )
-            return dict(row.response or {})
-        result = await execute()
-        await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-            .values(response=result)
+            replayed = dict(row.response or {})
+        else:
+            # Answered under an earlier scope: a replay (leaving uncommitted frees the claim).
+            replayed = await _earlier_answer(
+                session, earlier_scopes, key=key, fingerprint=fingerprint
+            )
+            if replayed is None:
+                result = await execute()
+                await session.execute(
+                    update(IdempotencyKey)
+                    .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+                    .values(response=result)
+                )
+                await uow.commit()
+                return result
+    if on_replay is not None:  # outside the transaction: the check may read through loaders
+        await on_replay(replayed)
+    return replayed
+
+
+async def _earlier_answer(
+    session: Any, scopes: Sequence[str], *, key: str, fingerprint: str
+) -> dict[str, Any] | None:
+    if not scopes:
+        return None
+    response = await session.scalar(
+        select(IdempotencyKey.response)
+        .where(
+            IdempotencyKey.scope.in_(list(scopes)),
+            IdempotencyKey.key == key,
+            IdempotencyKey.request_hash == fingerprint,
+            IdempotencyKey.response.is_not(None),
         )
-        await uow.commit()
-    return result
+        .limit(1)
+    )
+    return dict(response) if response is not None else None
 
 
 async def purge_expired(uow: UnitOfWork, *, older_than_hours: int) -> int:

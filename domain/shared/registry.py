@@ -12,6 +12,7 @@ def load_all_tables() -> MetaData:
     import domain.shared.idempotency  # noqa: F401
     import domain.shared.outbox  # noqa: F401
     import fulfillment.returns.tables  # noqa: F401
+    import fulfillment.review_tables  # noqa: F401
     import fulfillment.tables  # noqa: F401
     import inventory.tables  # noqa: F401
     import loyalty.clienteling.tables  # noqa: F401

@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     max_directives: int = 20
     max_page_size: int = 100
     max_body_bytes: int = 256 * 1024
+    # Fields a document selects once every fragment spread is expanded, and fragment spreads
+    # written in it: fragments spreading each other cannot blow a small document up.
+    max_fields: int = 1000
+    max_fragment_spreads: int = 100
+    # Field pairs graphql-core's overlap check may compare: quadratic in fields repeated under
+    # one response name (`{ a {...} a {...} a {...} }`), refused before validation.
+    max_overlap_checks: int = 10_000
+    # Most points one operation may cost (api/cost.py), refused before it runs; production
+    # only (development mode does not check it); 0 turns it off. Separate from the per-client
+    # budget below.
+    max_query_cost: int = 10_000
     # Longest string accepted in any argument or input field (api/input_guard.py lists the
     # longer named exceptions, e.g. product descriptions).
     max_input_chars: int = 1_000
@@ -51,6 +62,22 @@ class Settings(BaseSettings):
     rate_limit_points: int = 0
     rate_limit_window_seconds: int = 60
     api_key_cache_seconds: float = 30.0
+    # Sign-in throttle (domain/access/throttle.py), per account identifier and per client
+    # address, shared by replicas through Redis: after the free failures each further one
+    # doubles the wait (1, 2, 4 ... s, at most the max delay); at the lockout count sign-in is
+    # locked for the lockout seconds. 0 lockout attempts: delays only.
+    sign_in_free_attempts: int = Field(default=3, ge=0)
+    sign_in_lockout_attempts: int = Field(default=10, ge=0)
+    sign_in_address_free_attempts: int = Field(default=20, ge=0)
+    sign_in_address_lockout_attempts: int = Field(default=100, ge=0)
+    sign_in_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    sign_in_max_delay_seconds: int = Field(default=60, ge=1)
+    # Addresses of reverse proxies (comma-separated) whose X-Forwarded-For names the client;
+    # empty: the connection's own address is the client's.
+    trusted_proxies: str = ""
+    # Wrong pickup codes a fulfillment order takes before it locks until a store manager
+    # releases it (pickupCodeUnlock).
+    pickup_code_max_attempts: int = Field(default=5, ge=1)
 
     # Outbox relay.
     outbox_poll_seconds: float = 1.0
@@ -60,10 +87,20 @@ class Settings(BaseSettings):
     # How often each server process cleans up and runs the hold and pickup-deadline sweepers.
     housekeeping_seconds: float = 300.0
 
+    # A till may replay a sale it declares it made offline up to this many hours after the
+    # sale; older ones are refused (the cashier calls the back office).
+    pos_offline_window_hours: float = Field(default=72.0, gt=0)
+
     db_pool_size: int = 10
     db_max_overflow: int = 20
     # Seconds a request waits for a pooled connection before it is answered UNAVAILABLE.
     db_pool_timeout: float = 30.0
+    # Retry-After (seconds) on an HTTP 503 UNAVAILABLE answer (database restarting, failing
+    # over, or no pooled connection in time).
+    unavailable_retry_after_seconds: int = Field(default=2, ge=0)
+    # `omnicommerce serve` on SIGTERM/SIGINT: seconds the requests in flight get to finish
+    # before the server closes (and stops the embedded PostgreSQL).
+    shutdown_grace_seconds: int = Field(default=25, ge=0)
 
     @field_validator("secret_key")
     @classmethod

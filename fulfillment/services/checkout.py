@@ -40,6 +40,7 @@ from fulfillment.services.fulfillment_orders import (
 from fulfillment.services.tenders import TenderRequest, plan_tenders, take_tenders
 from fulfillment.sourcing import Allocation
 from fulfillment.tables import ORDER_NUMBER_SEQUENCE, CartRow, OrderLineRow, OrderRow
+from fulfillment.till import till_store
 from inventory.queries import locations_by_ids
 from inventory.services.holds import record_sale
 from loyalty.model import PurchaseLine
@@ -73,7 +74,10 @@ class Draft:
     email: str | None = None
     phone: str | None = None
     client_sale_id: str | None = None
-    placed_at: datetime | None = None  # an offline sale: when it happened at the till
+    placed_at: datetime | None = None  # a till sale: when it happened at the till
+    # A till sale the till declared offline, within the offline window: tenders, vouchers and
+    # points are taken as the till recorded them; differences are noted for review.
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ async def place_order(uow: UnitOfWork, draft: Draft, *, now: datetime | None = N
             currency=draft.currency,
             at=draft.placed_at,
         )
-        offline = draft.client_sale_id is not None and draft.placed_at is not None
+        offline = draft.offline
         notes = _check_draft(draft, quote, offline=offline)
         planned = plan_tenders(
             draft.tenders, total=quote.total, customer_id=draft.customer_id, offline=offline
@@ -392,7 +396,8 @@ async def checkout_cart(
     now: datetime | None = None,
 ) -> Placed:
     """``checkoutComplete``: the cart (locked, so two checkouts of one cart serialise) becomes
-    an order and is closed."""
+    an order and is closed. A till (POS) cart is checked out only by its store's terminal with
+    a cashier of that store signed in, as ``posSaleComplete``."""
     async with uow:
         session = uow.session
         cart: CartRow = await carts.load_cart(session, principal, ref, lock=True)
@@ -406,6 +411,9 @@ async def checkout_cart(
                 code="CART_CLOSED",
             )
         carts._open(cart)
+        if cart.channel == Channel.POS.value:
+            # A till cart is paid at the till: the terminal and a cashier of its store.
+            till_store(principal, cart.location_id)
         lines = await carts.cart_lines(session, cart.id)
         draft = Draft(
             channel=cart.channel,

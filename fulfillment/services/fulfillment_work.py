@@ -27,9 +27,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from domain.shared.errors import Forbidden, ValidationFailed
+from domain.shared.errors import Conflict, Forbidden, ValidationFailed
 from domain.shared.uow import UnitOfWork
 from fulfillment import sourcing
 from fulfillment.model import FulfillmentMethod, FulfillmentStatus
@@ -56,6 +56,19 @@ log = structlog.get_logger(__name__)
 MayAct = Callable[[int], bool] | None
 
 PICKUP_CODE_DIGITS = 6
+
+
+class PickupCodeLocked(Conflict):
+    code = "PICKUP_CODE_LOCKED"
+
+
+def _locked(fo_id: int, max_attempts: int) -> PickupCodeLocked:
+    return PickupCodeLocked(
+        f"The pickup code of fulfillment order {fo_id} is locked after {max_attempts} tries. "
+        "A store manager of this store must check the customer's ID and release it "
+        "(pickupCodeUnlock); then enter the code from the customer's app again.",
+        field="code",
+    )
 
 
 def new_pickup_code() -> str:
@@ -194,6 +207,7 @@ async def mark_ready(
         store = (await inventory.locations_by_ids(uow.session, [store_id]))[store_id]
         profile = await profiles.active_profile(uow.session)
         fo.pickup_code = new_pickup_code()
+        fo.pickup_code_attempts = 0
         fo.pickup_deadline = sourcing.pickup_deadline(
             ready=now,
             days=profile.pickup_window_days,
@@ -336,6 +350,73 @@ async def deliver(
         await uow.commit()
 
 
+async def take_pickup_attempt(
+    attempts: UnitOfWork,
+    *,
+    fulfillment_order_id: int,
+    max_attempts: int,
+    may_act: MayAct = None,
+) -> int | None:
+    """Count one pickup-code try against a READY_FOR_PICKUP order, before the code is compared:
+    one conditional UPDATE (``attempts < max``) committed in its own short transaction, so
+    concurrent tries count exactly, a wrong code's count survives the pick-up's rollback, and
+    the lock holds on every replica and after restarts. Raises PICKUP_CODE_LOCKED when no try
+    is left. An order that is not ready, unknown or out of the caller's scope is not counted
+    (None): ``pick_up`` then gives the precise error, and a replayed pick-up its first answer.
+    Run it before the pick-up's own unit of work, never inside it (one connection at a time).
+    Returns the tries left after this one."""
+    async with attempts:
+        fo = await attempts.session.get(FulfillmentOrderRow, fulfillment_order_id)
+        if fo is None or fo.status is not FulfillmentStatus.READY_FOR_PICKUP:
+            return None
+        if may_act is not None and not may_act(fo.pickup_location_id or fo.location_id):
+            return None
+        taken = await attempts.session.scalar(
+            update(FulfillmentOrderRow)
+            .where(
+                FulfillmentOrderRow.id == fulfillment_order_id,
+                FulfillmentOrderRow.status == FulfillmentStatus.READY_FOR_PICKUP,
+                FulfillmentOrderRow.pickup_code_attempts < max_attempts,
+            )
+            .values(pickup_code_attempts=FulfillmentOrderRow.pickup_code_attempts + 1)
+            .returning(FulfillmentOrderRow.pickup_code_attempts)
+            .execution_options(synchronize_session=False)
+        )
+        if taken is None:
+            current = await attempts.session.scalar(
+                select(FulfillmentOrderRow.status).where(
+                    FulfillmentOrderRow.id == fulfillment_order_id
+                )
+            )
+            if current is FulfillmentStatus.READY_FOR_PICKUP:
+                raise _locked(fulfillment_order_id, max_attempts)
+            return None  # picked up or cancelled meanwhile: pick_up says so
+        await attempts.commit()
+    return max(0, max_attempts - int(taken))
+
+
+async def unlock_pickup_code(
+    uow: UnitOfWork, *, fulfillment_order_id: int, actor: str, may_act: MayAct = None
+) -> None:
+    """A store manager releases a pickup code locked by wrong tries (after checking the
+    customer's ID): the count starts again; the code stays the one in the customer's app."""
+    async with uow:
+        fo = await lock_fo(uow, fulfillment_order_id)
+        check_scope(fo.pickup_location_id or fo.location_id, may_act)
+        require(fo, {FulfillmentStatus.READY_FOR_PICKUP}, "released for pickup")
+        log.info(
+            "fulfillment.pickup_code_unlocked",
+            fulfillment_order_id=fo.id,
+            actor=actor,
+            attempts=fo.pickup_code_attempts,
+        )
+        fo.pickup_code_attempts = 0
+        fo.version += 1
+        fo.updated_at = datetime.now(UTC)
+        await uow.session.flush()
+        await uow.commit()
+
+
 async def pick_up(
     uow: UnitOfWork,
     *,
@@ -343,22 +424,37 @@ async def pick_up(
     code: str,
     actor: str,
     may_act: MayAct = None,
+    max_attempts: int | None = None,
     now: datetime | None = None,
 ) -> None:
     """READY_FOR_PICKUP -> PICKED_UP when ``code`` matches the one in the customer's app; a
-    wrong code changes nothing (PICKUP_CODE_INVALID). The units leave the store."""
+    wrong code changes nothing (PICKUP_CODE_INVALID). The units leave the store.
+
+    With ``max_attempts`` the try must have been counted by ``take_pickup_attempt`` first; a
+    locked code (more tries than allowed) is refused even when it is right."""
     now = now or datetime.now(UTC)
     async with uow:
         fo = await lock_fo(uow, fulfillment_order_id)
         check_scope(fo.pickup_location_id or fo.location_id, may_act)
         require(fo, {FulfillmentStatus.READY_FOR_PICKUP}, "picked up")
+        if max_attempts is not None and fo.pickup_code_attempts > max_attempts:
+            raise _locked(fo.id, max_attempts)
         given = "".join((code or "").split())
         if fo.pickup_code is None or not hmac.compare_digest(given, fo.pickup_code):
-            # nothing is written for a wrong code; the log keeps the trail of attempts
+            # nothing is written for a wrong code here (take_pickup_attempt counted the try)
             log.warning("fulfillment.pickup_code_invalid", fulfillment_order_id=fo.id, actor=actor)
+            left = ""
+            if max_attempts is not None:
+                n = max(0, max_attempts - fo.pickup_code_attempts)
+                left = (
+                    f" {n} tries left before the code locks."
+                    if n
+                    else " That was the last try: the code is now locked until a store "
+                    "manager releases it (pickupCodeUnlock)."
+                )
             raise PickupCodeInvalid(
                 "That pickup code does not match this order; ask the customer to open the "
-                "order in their app and read the code again.",
+                "order in their app and read the code again." + left,
                 field="code",
             )
         lines = _open_lines(await lines_of(uow.session, [fo.id], lock=True))

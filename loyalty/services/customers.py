@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.access.errors import AuthenticationFailed
 from domain.access.model import PrincipalKind, Role
 from domain.access.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from domain.access.throttle import SignInThrottle
 from domain.access.tokens import issue_token
 from domain.shared.clock import utcnow
 from domain.shared.errors import MultipleErrors, NotFound, ValidationFailed
@@ -46,6 +47,13 @@ _TAKEN = {
     IdentifierKind.CARD: "This card is already issued to another customer; hand out another.",
     IdentifierKind.EXTERNAL: "This external id already belongs to another customer.",
 }
+# One answer whichever of the e-mail and phone is registered already, so sign-up does not
+# tell a stranger which e-mails or phones have accounts.
+SIGN_UP_TAKEN = (
+    "No account was created: this e-mail or phone cannot be used. If you already have an "
+    "account, sign in with your e-mail or phone (customerSignIn); if a store enrolled you, sign "
+    "up without the phone and ask the store to merge the profiles."
+)
 
 
 def _raise(errors: list[ValidationFailed]) -> None:
@@ -107,8 +115,15 @@ async def sign_up(
     phone: str | None = None,
     consents: Mapping[ContactChannel, bool] | None = None,
     channel: str,
+    throttle: SignInThrottle | None = None,
+    address: str | None = None,
 ) -> int:
-    """A web or app sign-up; the customer gets a virtual loyalty card at once."""
+    """A web or app sign-up; the customer gets a virtual loyalty card at once.
+
+    An e-mail or phone that is registered already gets one answer (IDENTIFIER_TAKEN, no field,
+    ``SIGN_UP_TAKEN``) whichever it is, after the same work as a sign-up that succeeds; such
+    refusals count against the caller's address in ``throttle``, like wrong passwords, so
+    probing which e-mails exist is slowed down as much as guessing passwords."""
     errors: list[ValidationFailed] = []
     normalised: dict[str, str] = {}
     for field, fn in (
@@ -128,6 +143,37 @@ async def sign_up(
             )
         )
     _raise(errors)
+    attempt = (
+        await throttle.begin(realm="signup", identifier=normalised["email"], address=address)
+        if throttle is not None
+        else None
+    )
+    password_hash = await hash_password(password)
+    try:
+        customer_id = await _register(
+            uow,
+            normalised=normalised,
+            password_hash=password_hash,
+            consents=consents,
+            channel=channel,
+        )
+    except IdentifierTaken as exc:
+        if exc.field not in ("email", "phone"):
+            raise
+        raise IdentifierTaken(SIGN_UP_TAKEN) from None
+    if attempt is not None:
+        await attempt.succeeded()
+    return customer_id
+
+
+async def _register(
+    uow: UnitOfWork,
+    *,
+    normalised: Mapping[str, str],
+    password_hash: str,
+    consents: Mapping[ContactChannel, bool] | None,
+    channel: str,
+) -> int:
     async with uow:
         repo = LoyaltyRepository(uow.session)
         row = await repo.add_customer(
@@ -135,7 +181,7 @@ async def sign_up(
                 status=CustomerStatus.ACTIVE,
                 first_name=normalised["firstName"],
                 last_name=normalised["lastName"],
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 registered_via="SIGN_UP",
                 registered_channel=channel,
                 qr_generation=0,
@@ -177,32 +223,51 @@ class CustomerSignedIn:
 
 
 async def sign_in(
-    session: AsyncSession, *, identifier: str, password: str, secret: str, ttl_seconds: int
+    session: AsyncSession,
+    *,
+    identifier: str,
+    password: str,
+    secret: str,
+    ttl_seconds: int,
+    throttle: SignInThrottle | None = None,
+    address: str | None = None,
 ) -> CustomerSignedIn:
-    """Email or phone (any format) and password. The error never says which one was wrong."""
+    """Email or phone (any format) and password. The error never says which one was wrong,
+    nor whether an account exists: an unknown identifier costs the same hashing, counts in
+    ``throttle`` the same and gets the same answer as a wrong password."""
     text = identifier.strip()
     kind = IdentifierKind.EMAIL if "@" in text else IdentifierKind.PHONE
     try:
         value = model.normalise_identifier(kind, text, field="identifier")
     except ValidationFailed:
         value = ""
+    attempt = (
+        await throttle.begin(
+            realm="customer", identifier=f"{kind}:{value or text.lower()}", address=address
+        )
+        if throttle is not None
+        else None
+    )
     found = await LoyaltyRepository(session).find_identifiers([(kind, value)]) if value else []
     row = await session.get(CustomerRow, found[0].customer_id) if found else None
-    password_hash = row.password_hash if row is not None else None
-    if not verify_password(password_hash, password) or row is None:
+    customer_id, password_hash = (row.id, row.password_hash) if row is not None else (0, None)
+    await session.rollback()  # the connection goes back to the pool while argon2 works
+    if not await verify_password(password_hash, password) or row is None:
         raise AuthenticationFailed(
             "Email/phone or password is wrong. Customers enrolled in a store sign up online "
             "once, then ask the store to merge the profiles.",
             field="password",
         )
+    if attempt is not None:
+        await attempt.succeeded()
     token, expires_at = issue_token(
         secret=secret,
         kind=PrincipalKind.CUSTOMER,
-        subject_id=row.id,
+        subject_id=customer_id,
         role=Role.CUSTOMER,
         ttl_seconds=ttl_seconds,
     )
-    return CustomerSignedIn(token=token, expires_at=expires_at, customer_id=row.id)
+    return CustomerSignedIn(token=token, expires_at=expires_at, customer_id=customer_id)
 
 
 async def enrol(

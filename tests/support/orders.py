@@ -106,6 +106,19 @@ class World:
             api_key_id=1,
         )
 
+    def till(self, store: str, *, staff_user_id: int = 9001) -> Principal:
+        """The store's POS terminal with a cashier of that store signed in."""
+        location = self.locations[store]
+        return Principal(
+            kind=PrincipalKind.STAFF,
+            role=Role.CASHIER,
+            channel=Channel.POS,
+            client_location_id=location,
+            staff_user_id=staff_user_id,
+            location_ids=frozenset({location}),
+            api_key_id=1,
+        )
+
 
 async def make_world(
     runtime: Runtime,
@@ -283,17 +296,24 @@ async def pos_sale(
     customer_id: int | None = None,
     tenders: Sequence[TenderRequest] | None = None,
 ) -> Placed:
-    """A till sale (carry-out) at ``store``; cash for the total by default."""
-    principal = world.principal("POS", store=store)
+    """A till sale (carry-out) at ``store`` by a cashier of that store; cash for the total by
+    default. With ``occurred_at`` more than a few minutes back it is an offline replay that
+    declares itself (the till went offline a minute before the sale)."""
+    offline = (
+        pos.OfflineDeclaration(since=occurred_at - timedelta(minutes=1), reason="test")
+        if occurred_at is not None and occurred_at < datetime.now(UTC) - timedelta(minutes=5)
+        else None
+    )
     return await pos.complete_sale(
         runtime.uow(),
-        principal,
+        world.till(store),
         pos.PosSale(
             client_sale_id=client_sale_id,
             lines=tuple(pos.SaleLine(world.variants[s], q) for s, q in lines),
             tenders=tuple(tenders or [TenderRequest(TenderKind.CASH)]),
             occurred_at=occurred_at,
             customer_id=customer_id,
+            offline=offline,
         ),
     )
 

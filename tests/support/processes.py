@@ -129,3 +129,32 @@ class ApiServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
+
+
+class PrivatePostgres:
+    """An embedded PostgreSQL (the wheel the app uses) in its own directory, that a test may
+    stop and start again to play a database restart. Never the machine's shared server."""
+
+    def __init__(self) -> None:
+        from domain.shared.embedded import EmbeddedPostgres
+
+        # Short path: the Unix socket lives in the data directory (108-byte limit).
+        self.dir = tempfile.mkdtemp(prefix="omni-pg-")
+        os.chmod(self.dir, 0o755)  # the server runs as its own user when we are root
+        self.embedded = EmbeddedPostgres(Path(self.dir))
+        self.url = ""
+
+    def start(self) -> str:
+        """Start (again); the URL stays the same, so a running app's pool reconnects."""
+        url = self.embedded.start()
+        assert self.url in ("", url), (self.url, url)
+        self.url = url
+        return url
+
+    def stop(self) -> None:
+        """``pg_ctl stop`` (fast mode): open sessions are cut, as in a restart or failover."""
+        self.embedded.stop()
+
+    def close(self) -> None:
+        self.embedded.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

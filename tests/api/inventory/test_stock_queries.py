@@ -301,3 +301,90 @@ async def test_variant_availability_field_on_the_catalog_type(
             ],
         },
     }
+
+
+ADMIN_CHECK = """query($sku: String, $r: Float) {
+  stockCheck(sku: $sku, radiusKm: $r) { sku locations {
+    location { code } isOwn distanceKm onHand available reserved } } }"""
+
+
+async def test_stock_check_without_a_centre_lists_every_holding_location_most_available_first(
+    runtime: Runtime, gql: GQL, variants, make_location, staff_token
+):
+    from domain.access import services as access
+    from domain.access.model import Channel
+
+    v, other = await variants("HP-100", "HP-200")
+    wh, s1, s2, far = await _stores(make_location)
+    nowhere = await make_location("S05", offers_pickup=True)  # no coordinates
+    empty = await make_location("S07", latitude=55.75, longitude=37.6)  # holds nothing
+    for loc, qty in ((wh, 10), (s1, 2), (s2, 1), (far, 4), (nowhere, 4)):
+        await inv.receive_stock(
+            runtime.uow(), variant_id=v, location_id=loc, quantity=qty, actor="t"
+        )
+    await inv.receive_stock(
+        runtime.uow(), variant_id=other, location_id=empty, quantity=5, actor="t"
+    )
+    await inv.reserve(
+        runtime.uow(), variant_id=v, location_id=s2, quantity=1, owner_ref="cart:1", expires_at=None
+    )
+    everywhere = [
+        {"location": {"code": code}, "isOwn": False, "distanceKm": None, "onHand": on_hand,
+         "available": available, "reserved": reserved}
+        for code, on_hand, available, reserved in (
+            ("WH01", 10, 10, 0),
+            ("S09", 4, 4, 0),  # ties on available: by location id (S09 was made before S05)
+            ("S05", 4, 4, 0),
+            ("S01", 2, 2, 0),
+            ("S02", 1, 0, 1),
+        )
+    ]  # fmt: skip
+    _, admin = await staff_token(Role.ADMIN)
+    _, merchandiser = await staff_token(Role.MERCHANDISER)
+    await access.create_api_key(
+        runtime.uow(),
+        actor="test",
+        name="back office",
+        channel=Channel.BACK_OFFICE,
+        location_id=None,
+        fixed=("tbackoffice", "back-office-secret"),
+    )
+    back_office = gql.as_(
+        x_api_key=f"{access.KEY_PREFIX}tbackoffice.back-office-secret", authorization=merchandiser
+    )
+    for caller in (gql.as_(authorization=admin), back_office):
+        for radius in (10.0, None):
+            data = await caller(ADMIN_CHECK, {"sku": "HP-100", "r": radius})
+            assert data["stockCheck"] == {"sku": "HP-100", "locations": everywhere}
+
+    # A cashier whose store has no coordinates: the same rule, their store first.
+    _, cashier = await staff_token(Role.CASHIER, [nowhere])
+    data = await gql.as_(authorization=cashier)(ADMIN_CHECK, {"sku": "HP-100", "r": 5.0})
+    rows = data["stockCheck"]["locations"]
+    assert [(r["location"]["code"], r["isOwn"]) for r in rows] == [
+        ("S05", True),
+        ("WH01", False),
+        ("S09", False),
+        ("S01", False),
+        ("S02", False),
+    ]
+
+
+async def test_storefront_availability_without_a_centre_lists_pickup_stores_in_stock_first(
+    runtime: Runtime, gql: GQL, variants, make_location
+):
+    (v,) = await variants("HP-100")
+    _wh, _s1, s2, far = await _stores(make_location)
+    await inv.receive_stock(runtime.uow(), variant_id=v, location_id=far, quantity=3, actor="t")
+    await inv.receive_stock(runtime.uow(), variant_id=v, location_id=s2, quantity=1, actor="t")
+    doc = """query($v: ID!) { availability(variantId: $v, radiusKm: 5) {
+      canShip stores { location { code } distanceKm inStock } } }"""
+    data = await gql(doc, {"v": gid("Variant", v)})
+    assert data["availability"] == {
+        "canShip": False,
+        "stores": [
+            {"location": {"code": "S09"}, "distanceKm": None, "inStock": True},
+            {"location": {"code": "S02"}, "distanceKm": None, "inStock": True},
+            {"location": {"code": "S01"}, "distanceKm": None, "inStock": False},
+        ],
+    }

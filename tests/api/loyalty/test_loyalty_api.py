@@ -125,23 +125,47 @@ async def test_sign_up_signs_in_and_me_shows_the_profile(gql: GQL):
     assert [e["code"] for e in wrong["userErrors"]] == ["INVALID_CREDENTIALS"]
 
 
-async def test_a_taken_email_is_a_user_error_naming_the_field(gql: GQL, runtime: Runtime):
+async def test_a_taken_email_or_phone_gets_one_answer_that_does_not_say_which(
+    gql: GQL, runtime: Runtime, till
+):
+    """Sign-up must not tell a stranger which e-mails or phones have accounts: a taken e-mail,
+    a taken phone (enrolled at a till) and both get the same answer, naming no field."""
+    await enrol(gql, till, "+7 916 555-44-33")
     variables = {
         "input": {"email": "x@example.ru", "password": "correct-horse-battery", "firstName": "X"}
     }
     await gql(SIGN_UP, variables)
-    again = (await gql(SIGN_UP, variables))["customerSignUp"]
-    assert again["userErrors"] == [
-        {
-            "code": "IDENTIFIER_TAKEN",
-            "field": "email",
-            "message": "An account with this email exists; sign in instead.",
-        }
+    answers = [
+        (await gql(SIGN_UP, {"input": {**variables["input"], **extra}}))["customerSignUp"]
+        for extra in (
+            {},  # the e-mail is taken
+            {"email": "free@example.ru", "phone": "8 916 555 44 33"},  # the phone is taken
+            {"phone": "+79165554433"},  # both are
+        )
     ]
+    expected = {
+        "userErrors": [
+            {
+                "code": "IDENTIFIER_TAKEN",
+                "field": None,
+                "message": services.customers.SIGN_UP_TAKEN,
+            }
+        ],
+        "token": None,
+        "customer": None,
+    }
+    assert answers == [expected] * 3
+    assert "sign in with your e-mail or phone" in services.customers.SIGN_UP_TAKEN
     async with runtime.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert await conn.scalar(text("SELECT count(*) FROM customers")) == 1
+        assert await conn.scalar(text("SELECT count(*) FROM customers")) == 2
+        assert (
+            await conn.scalar(
+                text("SELECT count(*) FROM customer_identifiers WHERE value = 'free@example.ru'")
+            )
+            == 0
+        )
 
 
 @pytest.mark.parametrize(

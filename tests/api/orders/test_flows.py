@@ -148,9 +148,12 @@ async def test_app_pickup_flow_with_signed_in_member(runtime, gql, customer_toke
     assert [e["node"]["number"] for e in mine["orders"]["edges"]] == [order["number"]]
 
 
-async def test_pos_carry_out_flow_with_cash_and_change(runtime, gql) -> None:
+async def test_pos_carry_out_flow_with_cash_and_change(runtime, gql, staff_token) -> None:
+    from domain.access.model import Role
+
     world = await make_world(runtime, stock={("CB-400", "S01"): 5, ("HP-200", "S01"): 1})
-    till = gql.as_(x_api_key=world.pos_keys["S01"])
+    _, cashier = await staff_token(Role.CASHIER, [world.locations["S01"]])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=cashier)
     sale = await till(
         docs.POS_SALE,
         {

@@ -64,12 +64,15 @@ async def test_short_stock_gives_available_and_alternatives_and_changes_nothing(
     assert await scalar(runtime, "SELECT status::text FROM carts") == "OPEN"
 
 
-async def test_tenders_short_of_the_total_say_what_is_missing_and_change_nothing(runtime, gql):
+async def test_tenders_short_of_the_total_say_what_is_missing_and_change_nothing(
+    runtime, gql, staff_token
+):
     world = await make_world(runtime, stock={("HP-200", "WH"): 5})
     customer = await enrol_customer(runtime)
     await give_points(runtime, customer, 100)
     code = await make_voucher(runtime)
-    till = gql.as_(x_api_key=world.pos_keys["S01"])
+    _, cashier = await staff_token(Role.CASHIER, [world.locations["S01"]])
+    till = gql.as_(x_api_key=world.pos_keys["S01"], authorization=cashier)
     cart = (await till(docs.CART_CREATE, {"input": {}}))["cartCreate"]["cart"]
     await till(docs.ATTACH, {"input": {"cartId": cart["id"], "identifier": "+7 916 123 45 67"}})
     await till(

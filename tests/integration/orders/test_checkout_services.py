@@ -152,7 +152,8 @@ async def test_an_offline_sale_is_recorded_when_its_points_or_voucher_are_gone(
     await give_points(runtime, member, 100)
     code = await make_voucher(runtime, "LAST1", amount=50_000, threshold=100_000, limit=1)
     await place_order(runtime, world, lines=[("HP-200", 1)], vouchers=[code])
-    till = world.principal("POS", store="S01")
+    till = world.till("S01")
+    sold_at = datetime.now(UTC) - timedelta(hours=1)
     placed = await pos.complete_sale(
         runtime.uow(),
         till,
@@ -163,9 +164,10 @@ async def test_an_offline_sale_is_recorded_when_its_points_or_voucher_are_gone(
                 TenderRequest(TenderKind.POINTS, points=500),
                 TenderRequest(TenderKind.CARD, amount=249_000, reference="TERM-9"),
             ),
-            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            occurred_at=sold_at,
             customer_id=member,
             voucher_codes=(code,),
+            offline=pos.OfflineDeclaration(since=sold_at - timedelta(minutes=10)),
         ),
     )
     total = await scalar(runtime, "SELECT total FROM orders WHERE id = :i", i=placed.order_id)
@@ -222,7 +224,7 @@ async def test_a_till_cart_with_a_member_sells_carry_out_at_tender(runtime: Runt
 
     world = await make_world(runtime, stock={("HP-100", "S01"): 2, ("CB-400", "WH"): 3})
     member = await enrol_customer(runtime)
-    till = world.principal("POS", store="S01")
+    till = world.till("S01")
     _, token = await carts.create_cart(runtime.uow(), till)
     ref = carts.CartRef(token=token)
     await carts.attach_customer(runtime.uow(), till, ref, customer_id=member)

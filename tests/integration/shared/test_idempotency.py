@@ -152,6 +152,65 @@ async def test_a_failed_attempt_commits_nothing_and_leaves_the_key_free(runtime:
         await run_once(runtime.uow(), scope="t", key="k", request={"a": 2}, execute=working)
 
 
+async def test_a_replay_the_check_refuses_returns_nothing_and_changes_nothing(runtime: Runtime):
+    seen: list[dict] = []
+
+    async def once() -> dict:
+        return {"orderId": 1}
+
+    async def refuse(response: dict) -> None:
+        seen.append(response)
+        raise IdempotencyKeyReused("not yours", field="idempotencyKey")
+
+    first = await run_once(
+        runtime.uow(), scope="s", key="k", request={}, execute=once, on_replay=refuse
+    )
+    assert (first, seen) == ({"orderId": 1}, [])  # the first run is not a replay
+    with pytest.raises(IdempotencyKeyReused):
+        await run_once(
+            runtime.uow(), scope="s", key="k", request={}, execute=once, on_replay=refuse
+        )
+    assert seen == [{"orderId": 1}]
+    async with runtime.session_factory() as s:
+        stored = (await s.execute(select(IdempotencyKey.scope, IdempotencyKey.response))).all()
+    assert [tuple(r) for r in stored] == [("s", {"orderId": 1})]
+
+
+async def test_an_answer_stored_under_the_earlier_scope_still_replays_across_the_upgrade(
+    runtime: Runtime,
+):
+    calls = 0
+
+    async def body() -> dict:
+        nonlocal calls
+        calls += 1
+        return {"n": calls}
+
+    old = await run_once(runtime.uow(), scope="key:5:op", key="k", request={"a": 1}, execute=body)
+    again = await run_once(
+        runtime.uow(),
+        scope="staff:2:op",
+        key="k",
+        request={"a": 1},
+        execute=body,
+        earlier_scopes=["key:5:op"],
+    )
+    assert (old, again, calls) == ({"n": 1}, {"n": 1}, 1)
+    async with runtime.session_factory() as s:
+        scopes = (await s.scalars(select(IdempotencyKey.scope))).all()
+    assert scopes == ["key:5:op"]  # the replay claimed nothing new
+    # A different request under the same key is not that answer: it runs as its own.
+    other = await run_once(
+        runtime.uow(),
+        scope="staff:2:op",
+        key="k",
+        request={"a": 2},
+        execute=body,
+        earlier_scopes=["key:5:op"],
+    )
+    assert (other, calls) == ({"n": 2}, 2)
+
+
 async def test_concurrent_service_replays_run_the_body_once(runtime: Runtime):
     calls = 0
 

@@ -74,6 +74,27 @@ def test_own_locations_come_first_then_nearest_and_the_radius_drops_far_ones():
     assert [loc for loc, _ in rank_locations(places, origin=(55.76, 37.60), radius_km=5)] == [1, 4]
 
 
+def test_without_an_origin_the_radius_cannot_apply_and_the_most_available_come_first():
+    places = [
+        Place(1, 55.76, 37.60, available=2),
+        Place(2, None, None, available=9),
+        Place(3, 55.60, 37.49, available=0),
+        Place(4, 55.75, 37.59, available=9),
+    ]
+    assert rank_locations(places, origin=None, radius_km=10) == [
+        (2, None),
+        (4, None),
+        (1, None),
+        (3, None),
+    ]
+    assert [loc for loc, _ in rank_locations(places, own=frozenset({3}), origin=None)] == [
+        3,
+        2,
+        4,
+        1,
+    ]
+
+
 def test_opening_hours_parse_day_ranges():
     hours = parse_opening_hours({"mon-fri": "10:00-22:00", "sat": "11:00-20:00"})
     assert sorted(hours) == [0, 1, 2, 3, 4, 5]
