@@ -19,14 +19,15 @@ from api.clienteling.schema import (
     ClientelingQuery,
     ClientelingSubscription,
 )
-from api.errors import MaskUnexpectedErrors
+from api.errors import MaskUnexpectedErrors, Schema
 from api.fulfillment.schema import (
     FulfillmentMutation,
     FulfillmentQuery,
     FulfillmentSubscription,
 )
+from api.input_guard import InputGuard
 from api.inventory.schema import InventoryMutation, InventoryQuery, InventorySubscription
-from api.limits import QuietSchema, limit_extensions
+from api.limits import limit_extensions
 from api.loyalty.schema import LoyaltyMutation, LoyaltyQuery
 from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
@@ -103,7 +104,7 @@ class Subscription(
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return QuietSchema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -113,6 +114,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ParserCache, maxsize=2048),
             *limit_extensions(settings),
             CostLimit,
+            InputGuard,
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(

@@ -225,7 +225,8 @@ async def resolve_products(
     price_sort: PriceSort | None = None,
 ) -> ProductConnection:
     limit = page_size(first, maximum=info.context.settings.max_page_size)
-    cursor = decode_cursor(after, arity=2)
+    # Price order keys on (price, id); every other order on (text of the sort value, id).
+    cursor = decode_cursor(after, types=(int, int) if price_sort is not None else (str, int))
     f = filter or ProductFilter()
     if search is not None and len(search) > 200:
         raise ValidationFailed("Search at most 200 characters.", field="search")

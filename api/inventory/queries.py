@@ -172,7 +172,7 @@ class InventoryQuery:
         after: str | None = None,
     ) -> Connection[LocationType]:
         limit = page_size(first, maximum=info.context.settings.max_page_size)
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, types=(str,))
         stmt = (
             select(LocationRow)
             .where(LocationRow.active.is_(True))

@@ -84,7 +84,7 @@ class OrdersQuery:
     ) -> Connection[OrderType]:
         p = info.context.principal
         limit = page_size(first, maximum=info.context.settings.max_page_size)
-        cursor = decode_cursor(after, arity=2)
+        cursor = decode_cursor(after, types=(datetime, int))
         customers = (
             (decode_id(customer_id, "Customer", field="customerId"),) if customer_id else None
         )

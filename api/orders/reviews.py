@@ -129,7 +129,7 @@ async def pos_sale_reviews(
     after: str | None,
 ) -> Connection[PosSaleReviewType]:
     limit = page_size(first, maximum=info.context.settings.max_page_size)
-    cursor = decode_cursor(after, arity=1)
+    cursor = decode_cursor(after)
     location = decode_id(location_id, "Location", field="locationId") if location_id else None
     locations = pos_reviews.reviewable_locations(info.context.principal, location)
     async with info.context.read() as session:

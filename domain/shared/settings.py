@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # only (development mode does not check it); 0 turns it off. Separate from the per-client
     # budget below.
     max_query_cost: int = 10_000
+    # Longest string accepted in any argument or input field (api/input_guard.py lists the
+    # longer named exceptions, e.g. product descriptions).
+    max_input_chars: int = 1_000
     # Cost-based rate limit per client (API key, signed-in person or address): points per
     # window; 0 turns it off. See api/ratelimit.py for the cost of an operation.
     rate_limit_points: int = 0
