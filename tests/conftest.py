@@ -232,6 +232,16 @@ def gql(client: httpx.AsyncClient) -> GQL:
 
 
 @pytest.fixture
+async def prod(runtime: Runtime) -> AsyncIterator[GQL]:
+    """The same runtime served in production mode (the default for `serve`)."""
+    settings = runtime.settings.model_copy(update={"dev_mode": False})
+    app = create_app(settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield GQL(c)
+
+
+@pytest.fixture
 def make_location(runtime: Runtime) -> Any:
     async def make(code: str = "S01", kind: LocationKind = LocationKind.STORE, **kw: Any) -> int:
         return await inventory.create_location(

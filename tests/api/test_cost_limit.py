@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -21,11 +19,9 @@ from graphql import (
 )
 
 import bench.scenarios
-from api.app import create_app
 from api.complexity import analyse
 from api.cost import FIELD_COSTS
 from api.ratelimit import query_cost
-from api.runtime import Runtime
 from api.schema import build_schema
 from domain.shared.settings import Settings
 from tests.conftest import GQL
@@ -116,16 +112,6 @@ def test_documented_queries_and_benchmark_scenarios_stay_well_under_the_limit() 
         for where, document in examples
     }
     assert max(costs.values()) <= LIMIT // 2, sorted(costs.items(), key=lambda kv: -kv[1])[:3]
-
-
-@pytest.fixture
-async def prod(runtime: Runtime):
-    settings = runtime.settings.model_copy(update={"dev_mode": False})
-    app = create_app(settings, runtime=runtime)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
-        yield GQL(c)
 
 
 async def test_an_expensive_document_is_refused_before_it_runs_in_production(

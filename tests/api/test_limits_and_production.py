@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from api.app import create_app
 from api.runtime import Runtime
 from domain.access.model import Role
 from tests.conftest import GQL
-
-
-@pytest.fixture
-async def prod(runtime: Runtime):
-    """The same runtime served in production mode (the default for `serve`)."""
-    settings = runtime.settings.model_copy(update={"dev_mode": False})
-    app = create_app(settings, runtime=runtime)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
-        yield GQL(c)
 
 
 def nested(depth: int) -> str:
@@ -111,8 +99,9 @@ async def test_a_body_over_the_limit_is_refused_with_413(prod: GQL):
     assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_an_unexpected_error_is_masked_with_the_request_id(prod: GQL, monkeypatch,
-                                                                  staff_token):
+async def test_an_unexpected_error_is_masked_with_the_request_id(
+    prod: GQL, monkeypatch, staff_token
+):
     import api.access.schema as access_schema
 
     _, admin = await staff_token(Role.ADMIN)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from api.app import create_app
-from api.runtime import Runtime
 from domain.access.model import Role
 from tests.conftest import GQL
 
@@ -66,16 +63,6 @@ PROBES: dict[str, tuple[Any, ...]] = {
         "include unknown field 'nam', found: {'nam': 'web', 'channel': 'WEB'}.",
     ),
 }
-
-
-@pytest.fixture
-async def prod(runtime: Runtime):
-    settings = runtime.settings.model_copy(update={"dev_mode": False})
-    app = create_app(settings, runtime=runtime)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
-        yield GQL(c)
 
 
 @pytest.mark.parametrize("kind", list(PROBES))

@@ -4,6 +4,9 @@ are capped like HTTP bodies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -85,8 +88,9 @@ async def test_a_pathological_body_is_a_400_with_a_message(
 SUBSCRIBE = "subscription { accessEvents { kind subject actor } }"
 
 
-async def _subscribe(runtime: Runtime, admin: str, payload: dict) -> dict:
-    """Opens a socket, sends a subscribe message; returns what the server did."""
+@contextlib.asynccontextmanager
+async def _signed_in_socket(runtime: Runtime, admin: str) -> AsyncIterator[Any]:
+    """A graphql-transport-ws connection to a fresh app, acknowledged for ``admin``."""
     app = create_app(runtime=runtime)
     async with httpx.AsyncClient(
         transport=ASGIWebSocketTransport(app=app), base_url="http://test"
@@ -96,13 +100,19 @@ async def _subscribe(runtime: Runtime, admin: str, payload: dict) -> dict:
         ) as ws:
             await ws.send_json({"type": "connection_init", "payload": {"authorization": admin}})
             assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
-            await ws.send_json({"type": "ping"})
-            try:
-                reply = await asyncio.wait_for(ws.receive_json(), 10)
-            except WebSocketDisconnect as closed:
-                return {"closed": closed.code, "reason": closed.reason}
-            return {"reply": reply}
+            yield ws
+
+
+async def _subscribe(runtime: Runtime, admin: str, payload: dict) -> dict:
+    """Opens a socket, sends a subscribe message; returns what the server did."""
+    async with _signed_in_socket(runtime, admin) as ws:
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        await ws.send_json({"type": "ping"})
+        try:
+            reply = await asyncio.wait_for(ws.receive_json(), 10)
+        except WebSocketDisconnect as closed:
+            return {"closed": closed.code, "reason": closed.reason}
+        return {"reply": reply}
 
 
 async def test_a_websocket_message_over_the_body_cap_closes_the_socket_with_a_reason(
@@ -134,18 +144,10 @@ async def test_a_websocket_message_that_is_not_a_json_object_closes_with_4400(
     runtime: Runtime, staff_token, message: str
 ) -> None:
     _, admin = await staff_token(Role.ADMIN)
-    app = create_app(runtime=runtime)
-    async with httpx.AsyncClient(
-        transport=ASGIWebSocketTransport(app=app), base_url="http://test"
-    ) as client:
-        async with aconnect_ws(
-            "http://test/graphql", client, subprotocols=["graphql-transport-ws"]
-        ) as ws:
-            await ws.send_json({"type": "connection_init", "payload": {"authorization": admin}})
-            assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_text(message)
-            with pytest.raises(WebSocketDisconnect) as closed:
-                await asyncio.wait_for(ws.receive_json(), 10)
+    async with _signed_in_socket(runtime, admin) as ws:
+        await ws.send_text(message)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await asyncio.wait_for(ws.receive_json(), 10)
     assert (closed.value.code, closed.value.reason) == (
         4400,
         "WebSocket message must be valid JSON",
