@@ -20,18 +20,22 @@ def test_the_pools_are_sized_by_one_setting(runtime: Runtime) -> None:
     assert os.environ["DB_MAX_OVERFLOW"] == "0"
 
 
-async def test_the_app_never_holds_more_connections_than_the_setting(
-    runtime: Runtime, database_url: str
-) -> None:
+async def test_the_app_never_holds_more_connections_than_the_setting(runtime: Runtime) -> None:
     import asyncio
 
+    pool = runtime.engine.pool
+    most = 0
+
     async def hold() -> None:
+        nonlocal most
         async with runtime.engine.connect() as conn:
+            most = max(most, pool.checkedout())
             await conn.execute(text("SELECT pg_sleep(0.2)"))
 
+    # three times more callers than connections: the rest queue, none gets an extra one
     await asyncio.gather(*(hold() for _ in range(3 * TEST_DB_CONNECTIONS)))
-    assert runtime.engine.pool.checkedout() == 0
-    assert runtime.engine.pool.size() == TEST_DB_CONNECTIONS
+    assert 1 < most <= TEST_DB_CONNECTIONS
+    assert pool.size() == TEST_DB_CONNECTIONS
 
 
 async def test_teardown_ends_a_session_left_holding_a_lock_and_empties_the_tables(
