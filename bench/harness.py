@@ -9,11 +9,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from bench import wrk
+from bench import cpu, wrk
 from bench.http import HOST, fetch
 from bench.loadgen import job_for
 from bench.model import CaseContext, CaseResult, CustomCase, Data, HttpCase, Request, Scenario
@@ -67,6 +67,7 @@ async def run(
     scenario: Scenario, options: Options, *, log: Callable[[str], None] = _progress
 ) -> Report:
     client = resolve_client(options.client)
+    workers = options.workers
     redis = await asyncio.to_thread(redis_url)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
@@ -74,9 +75,9 @@ async def run(
             log("creating and migrating a fresh database")
             database_url = await stack.enter_async_context(fresh_database(workdir))
             env = server_env(database_url, redis, workdir)
-            log(f"starting the API ({options.workers} worker(s))")
+            log(f"starting the API ({workers} worker(s))")
             api = await stack.enter_async_context(
-                uvicorn("api", API_APP, workers=options.workers, env=env, workdir=workdir)
+                uvicorn("api", API_APP, workers=workers, env=env, workdir=workdir)
             )
             log(f"loading the {scenario.name} dataset")
             async with asyncio.timeout(SETUP_SECONDS):
@@ -90,10 +91,18 @@ async def run(
                 log("starting the raw Starlette baseline")
                 raw_env = {**env, BODY_ENV: bodies[scenario.raw_mirror].decode()}
                 servers["raw"] = await stack.enter_async_context(
-                    uvicorn("raw", RAW_APP, workers=options.workers, env=raw_env, workdir=workdir)
+                    uvicorn("raw", RAW_APP, workers=workers, env=raw_env, workdir=workdir)
                 )
                 for c in _http(scenario, "raw"):
                     await _probe(c, servers["raw"], requests[c.name])
+            if scenario.sql_app is not None:
+                log("starting the raw SQL baseline")
+                servers["sql"] = await stack.enter_async_context(
+                    uvicorn("sql", scenario.sql_app, workers=workers, env=env, workdir=workdir)
+                )
+                for c in _http(scenario, "sql"):
+                    bodies[c.name] = await _probe(c, servers["sql"], requests[c.name])
+            _same(scenario, bodies)
             context = CaseContext(
                 data=data,
                 database_url=database_url,
@@ -102,6 +111,7 @@ async def run(
                 duration=options.duration,
                 warmup=options.warmup,
                 max_requests=options.max_requests,
+                api_pid=api.process.pid,
             )
             report = Report(scenario, options, client, describe(database_url), redis)
             for case in scenario.cases:
@@ -109,13 +119,45 @@ async def run(
                     f"case {case.name}: {options.warmup:g}s warm-up, {options.duration:g}s measured"
                 )
                 if isinstance(case, CustomCase):
+                    before = cpu.tree_seconds(api.process.pid) if case.api_cpu else None
                     result = await _custom(case, context)
+                    _cpu(result, before, api)
                 else:
                     server = servers[case.server]
-                    result = await _load(case.name, server, requests[case.name], options, client)
+                    case_options = options
+                    if case.concurrency:
+                        case_options = replace(options, concurrency=case.concurrency)
+                    before = cpu.tree_seconds(server.process.pid)
+                    result = await _load(
+                        case.name, server, requests[case.name], case_options, client
+                    )
+                    _cpu(result, before, server)
+                    result.concurrency = case_options.concurrency
                     await _after(case, server, requests[case.name], result)
                 report.results.append(result)
             return report
+
+
+def _cpu(result: CaseResult, before: float | None, server: Server) -> None:
+    """CPU ms per request of ``server`` over the case (warm-up included, so divided by every
+    request completed, warm-up included)."""
+    after = cpu.tree_seconds(server.process.pid)
+    if before is not None and after is not None and result.all_requests:
+        result.cpu_ms = (after - before) * 1000 / result.all_requests
+
+
+def _same(scenario: Scenario, bodies: dict[str, bytes]) -> None:
+    """A baseline that answers different JSON than the case it stands beside measures nothing."""
+    for case in _http(scenario, "sql") + _http(scenario, "raw") + _http(scenario, "api"):
+        if case.same_as is None:
+            continue
+        mine, theirs = json.loads(bodies[case.name]), json.loads(bodies[case.same_as])
+        if mine != theirs:
+            raise BrokenBenchmark(
+                f"case {case.name}: its answer is not the JSON of {case.same_as}, nothing "
+                f"measured.\n  {case.name}: {bodies[case.name][:600]!r}\n"
+                f"  {case.same_as}: {bodies[case.same_as][:600]!r}"
+            )
 
 
 async def _custom(case: CustomCase, context: CaseContext) -> CaseResult:
