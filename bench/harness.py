@@ -17,7 +17,7 @@ from bench import cpu, wrk
 from bench.http import HOST, fetch
 from bench.loadgen import job_for
 from bench.model import CaseContext, CaseResult, CustomCase, Data, HttpCase, Request, Scenario
-from bench.raw_app import BODY_ENV
+from bench.raw_app import BODIES_ENV, BODY_ENV
 from bench.servers import Server, describe, fresh_database, redis_url, server_env, uvicorn
 
 Client = Literal["auto", "python", "wrk"]
@@ -89,7 +89,12 @@ async def run(
             }
             if scenario.raw_mirror is not None:
                 log("starting the raw Starlette baseline")
-                raw_env = {**env, BODY_ENV: bodies[scenario.raw_mirror].decode()}
+                mirrors = scenario.mirrors
+                raw_env = {
+                    **env,
+                    BODY_ENV: bodies[mirrors[0]].decode(),
+                    BODIES_ENV: json.dumps({m: bodies[m].decode() for m in mirrors}),
+                }
                 servers["raw"] = await stack.enter_async_context(
                     uvicorn("raw", RAW_APP, workers=workers, env=raw_env, workdir=workdir)
                 )
@@ -102,7 +107,6 @@ async def run(
                 )
                 for c in _http(scenario, "sql"):
                     bodies[c.name] = await _probe(c, servers["sql"], requests[c.name])
-            _same(scenario, bodies)
             context = CaseContext(
                 data=data,
                 database_url=database_url,
@@ -124,6 +128,10 @@ async def run(
                     _cpu(result, before, api)
                 else:
                     server = servers[case.server]
+                    # built and checked again: a custom case before it may have changed the data
+                    requests[case.name] = _built(case, data)
+                    bodies[case.name] = await _probe(case, server, requests[case.name])
+                    _same(case, bodies)
                     case_options = options
                     if case.concurrency:
                         case_options = replace(options, concurrency=case.concurrency)
@@ -146,11 +154,9 @@ def _cpu(result: CaseResult, before: float | None, server: Server) -> None:
         result.cpu_ms = (after - before) * 1000 / result.all_requests
 
 
-def _same(scenario: Scenario, bodies: dict[str, bytes]) -> None:
+def _same(case: HttpCase, bodies: dict[str, bytes]) -> None:
     """A baseline that answers different JSON than the case it stands beside measures nothing."""
-    for case in _http(scenario, "sql") + _http(scenario, "raw") + _http(scenario, "api"):
-        if case.same_as is None:
-            continue
+    if case.same_as is not None:
         mine, theirs = json.loads(bodies[case.name]), json.loads(bodies[case.same_as])
         if mine != theirs:
             raise BrokenBenchmark(
@@ -173,10 +179,15 @@ def _requests(scenario: Scenario, data: Data) -> dict[str, list[Request]]:
     out: dict[str, list[Request]] = {}
     for case in scenario.cases:
         if isinstance(case, HttpCase):
-            built = case.requests(data)
-            out[case.name] = [built] if isinstance(built, Request) else list(built)
-            if not out[case.name]:
-                raise BrokenBenchmark(f"case {case.name}: no requests to send")
+            out[case.name] = _built(case, data)
+    return out
+
+
+def _built(case: HttpCase, data: Data) -> list[Request]:
+    built = case.requests(data)
+    out = [built] if isinstance(built, Request) else list(built)
+    if not out:
+        raise BrokenBenchmark(f"case {case.name}: no requests to send")
     return out
 
 
@@ -190,6 +201,7 @@ async def _probe(case: HttpCase, server: Server, requests: Sequence[Request]) ->
             f"case {case.name}: the first response is wrong, nothing measured.\n"
             f"  request: {request.method} {request.path} {request.body[:300]!r}\n"
             f"  problem: {problem}"
+            + (f"\n  server log:\n{server.log_tail(2000)}" if status >= 500 else "")
         )
     return body
 

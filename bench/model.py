@@ -164,7 +164,7 @@ class Scenario:
     setup: Callable[[str], Awaitable[Data]]
     cases: Sequence[Case]
     baseline: str | None = None
-    raw_mirror: str | None = None
+    raw_mirror: str | tuple[str, ...] | None = None  # a tuple: each also at POST /raw/<name>
     sql_app: str | None = None  # "module:factory" of the "sql" server (DATABASE_URL in its env)
     workers: int | None = None  # the worker count this scenario is defined with (CLI overrides)
     duration: float | None = None  # its default seconds per case (CLI overrides)
@@ -188,8 +188,12 @@ class Scenario:
             for name in [case, *bases]:
                 if name not in names:
                     raise ValueError(f"{self.name}: compare names {name!r}, not a case")
-        if (
-            self.raw_mirror is not None
-            and getattr(http.get(self.raw_mirror), "server", "") != "api"
-        ):
-            raise ValueError(f"{self.name}: raw_mirror {self.raw_mirror!r} is not an api case")
+        for mirror in self.mirrors:
+            if getattr(http.get(mirror), "server", "") != "api":
+                raise ValueError(f"{self.name}: raw_mirror {mirror!r} is not an api case")
+
+    @property
+    def mirrors(self) -> tuple[str, ...]:
+        if self.raw_mirror is None:
+            return ()
+        return (self.raw_mirror,) if isinstance(self.raw_mirror, str) else self.raw_mirror
