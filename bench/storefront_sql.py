@@ -40,7 +40,8 @@ FROM products p LEFT JOIN brands b ON b.id = p.brand_id
 WHERE p.slug = $1 AND p.status = 'ACTIVE' AND p.published_online"""
 VARIANTS_SQL = """
 SELECT v.id, v.product_id, v.sku, v.barcode, v.options FROM variants v
-WHERE v.product_id = ANY($1::bigint[]) AND v.archived_at IS NULL ORDER BY v.product_id, v.position, v.id"""
+WHERE v.product_id = ANY($1::bigint[]) AND v.archived_at IS NULL
+ORDER BY v.product_id, v.position, v.id"""
 PRICES_SQL = """
 SELECT DISTINCT ON (variant_id) variant_id, amount, compare_at, currency FROM prices
 WHERE variant_id = ANY($1::bigint[]) AND currency = 'RUB'
@@ -97,6 +98,19 @@ async def _variants(conn: asyncpg.Connection, product_ids: list[int]) -> dict[in
     return out
 
 
+def _card(variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant as the listing page asks for it (stores without their location)."""
+    availability = variant["availability"]
+    return {
+        "sku": variant["sku"],
+        "price": variant["price"],
+        "availability": {
+            "canShip": availability["canShip"],
+            "stores": [{"inStock": s["inStock"]} for s in availability["stores"]],
+        },
+    }
+
+
 async def page(conn: asyncpg.Connection, _variables: dict[str, Any]) -> Any:
     products = await conn.fetch(PAGE_SQL)
     variants = await _variants(conn, [p["id"] for p in products])
@@ -107,9 +121,7 @@ async def page(conn: asyncpg.Connection, _variables: dict[str, Any]) -> Any:
                 "slug": p["slug"],
                 "title": p["title"],
                 "brand": None if p["brand"] is None else {"name": p["brand"]},
-                "variants": [
-                    {k: v[k] for k in ("sku", "price", "availability")} for v in variants[p["id"]]
-                ],
+                "variants": [_card(v) for v in variants[p["id"]]],
             }
         }
         for p in products

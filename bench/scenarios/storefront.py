@@ -44,7 +44,7 @@ STOCKED_STORES = 12  # of the 195 pickup stores, per priced variant
 PAGE = """query { products(first: 20, sort: NEWEST) { edges { node {
   id slug title brand { name }
   variants { sku price { price { amount currency } compareAt { amount } }
-    availability { canShip stores { location { code } inStock } } } } } } }"""
+    availability { canShip stores { inStock } } } } } } }"""
 DETAIL = """query($slug: String!) { product(slug: $slug) {
   id slug title description brand { name } category { name }
   variants { sku barcode options { name value }
