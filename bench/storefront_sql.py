@@ -3,9 +3,10 @@ that answers the storefront page and the product page with the JSON the API answ
 harness checks it equal before measuring), and the same documents from memory.
 
 - ``POST /sql/page``, ``POST /sql/detail`` (body: the GraphQL request; only the variables are
-  read): one pool checkout, four statements, orjson.
-- ``POST /mem/page``, ``POST /mem/detail``: the document the last ``/sql`` call of that name
-  answered, serialized per request (what any JSON endpoint does at the least).
+  read): one pool checkout, four or five statements, orjson.
+- ``POST /sql/lookup``: ``customerLookup`` by phone, one statement.
+- ``POST /mem/<name>``: the document the last ``/sql`` call of that name answered, serialized
+  per request (what any JSON endpoint does at the least).
 
 Nothing here is the app's code: it is what the issue's author measured the API against.
 """
@@ -60,6 +61,26 @@ FROM unnest($1::bigint[]) AS w(v) CROSS JOIN LATERAL (
   FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.variant_id = w.v
   WHERE l.active AND l.offers_pickup
   ORDER BY 2 DESC, l.id LIMIT {MAX_STORES}) x"""
+
+
+LOOKUP_SQL = """
+SELECT c.id, c.first_name, c.last_name, a.balance,
+  (SELECT card.value FROM customer_identifiers card
+   WHERE card.customer_id = c.id AND card.kind = 'CARD' ORDER BY card.id LIMIT 1) AS card,
+  (SELECT coalesce(sum(e.amount_minor), 0) FROM spend_entries e WHERE e.customer_id = c.id
+   AND e.occurred_at > now() - interval '365 days' AND e.occurred_at <= now()) AS spend
+FROM customer_identifiers i JOIN customers c ON c.id = i.customer_id
+LEFT JOIN loyalty_accounts a ON a.customer_id = c.id
+WHERE i.kind = 'PHONE' AND i.value = $1 AND c.status = 'ACTIVE'"""
+TIERS = [("GOLD", 10_000_000), ("SILVER", 3_000_000), ("BASIC", 0)]  # the default rules'
+
+
+def _phone(typed: str) -> str:
+    """+7XXXXXXXXXX from the ways a Russian cashier types a mobile number."""
+    digits = "".join(ch for ch in typed if ch.isdigit())
+    if len(digits) == 11 and digits[0] in "78":
+        digits = digits[1:]
+    return "+7" + digits
 
 
 def _gid(kind: str, db_id: int) -> str:
@@ -149,7 +170,24 @@ async def detail(conn: asyncpg.Connection, variables: dict[str, Any]) -> Any:
     }
 
 
-HANDLERS = {"page": page, "detail": detail}
+async def lookup(conn: asyncpg.Connection, variables: dict[str, Any]) -> Any:
+    """``customerLookup`` by a typed phone number (the only kind the bench sends)."""
+    c = await conn.fetchrow(LOOKUP_SQL, _phone(variables["q"]))
+    if c is None:
+        return {"data": {"customerLookup": {"userErrors": [], "matchedBy": None, "customer": None}}}
+    tier = next(code for code, least in TIERS if c["spend"] >= least)
+    customer = {
+        "id": _gid("Customer", c["id"]),
+        "displayName": f"{c['first_name']} {c['last_name']}".strip(),
+        "cardNumber": c["card"],
+        "loyalty": {"pointsBalance": c["balance"] or 0, "tier": {"code": tier}},
+    }
+    return {
+        "data": {"customerLookup": {"userErrors": [], "matchedBy": "PHONE", "customer": customer}}
+    }
+
+
+HANDLERS = {"page": page, "detail": detail, "lookup": lookup}
 
 
 def create_app() -> Starlette:

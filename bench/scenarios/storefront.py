@@ -208,11 +208,13 @@ def lookup(data: Data) -> list[Request]:
 
 
 def _via(prefix: str, name: str, build: Any) -> Any:
-    """The first request of ``build``, sent to POST /<prefix>/<name> of a baseline server."""
+    """``build``'s requests, sent to POST /<prefix>/<name> of a baseline server."""
 
-    def requests(data: Data) -> Request:
-        first = build(data)
-        return _raw(f"/{prefix}/{name}", first[0] if isinstance(first, list) else first)
+    def requests(data: Data) -> list[Request]:
+        built = build(data)
+        return [
+            _raw(f"/{prefix}/{name}", r) for r in (built if isinstance(built, list) else [built])
+        ]
 
     return requests
 
@@ -243,6 +245,8 @@ def _at(clients: int) -> list[HttpCase]:
         HttpCase(f"stockCheck-mem-{n}", _via("raw", "stockCheck-c1", stock_check),
                  server="raw", concurrency=c),
         HttpCase(f"lookup-{n}", lookup, concurrency=c, check=loyalty._found),
+        HttpCase(f"lookup-sql-{n}", _sql("lookup", lookup), server="sql", concurrency=c,
+                 same_as=f"lookup-{n}"),
         HttpCase(f"lookup-mem-{n}", _via("raw", "lookup-c1", lookup), server="raw",
                  concurrency=c),
     ]  # fmt: skip
@@ -272,8 +276,9 @@ def _compare() -> dict[str, list[str]]:
         for kind in ("page", "detail"):
             out[f"{kind}-{n}"] = [f"{kind}-sql-{n}", f"{kind}-mem-{n}"]
             out[f"{kind}-sql-{n}"] = [f"{kind}-mem-{n}"]
-        for kind in ("stockCheck", "lookup"):
-            out[f"{kind}-{n}"] = [f"{kind}-mem-{n}"]
+        out[f"lookup-{n}"] = [f"lookup-sql-{n}", f"lookup-mem-{n}"]
+        out[f"lookup-sql-{n}"] = [f"lookup-mem-{n}"]
+        out[f"stockCheck-{n}"] = [f"stockCheck-mem-{n}"]
     return out
 
 
