@@ -10,8 +10,8 @@ from /proc beside req/s and p50/p99. Cases, in order:
    the storefront page and the product page, 1 client (latency) and 8 clients (throughput), each
    beside ``*-sql`` (bench/storefront_sql.py: Starlette + asyncpg + hand-written SQL answering
    the JSON the API answers, checked equal before anything is measured) and ``*-mem`` (the same
-   bytes from memory); ``stockCheck`` over 200 locations and ``customerLookup`` beside their
-   in-memory bytes.
+   bytes from memory); ``customerLookup`` beside its SQL twin and bytes too; ``stockCheck`` over
+   200 locations beside its in-memory bytes (no SQL twin: see docs/performance.md).
 4. Hot-SKU reservations, 64 clients: service vs the raw asyncpg conditional UPDATE (oversold).
 5. Checkouts (cartCreate; cartLinesAdd + cartSetShipping; checkoutComplete), 16 clients: the
    API server's CPU per checkout.
