@@ -48,10 +48,16 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", nargs="?", help="a module of bench/scenarios/")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    p.add_argument("--workers", type=positive(int), default=2, help="uvicorn workers (2)")
+    p.add_argument(
+        "--workers",
+        type=positive(int),
+        help="uvicorn workers (2, or the scenario's own: storefront runs 1)",
+    )
     p.add_argument("--concurrency", type=positive(int), default=32, help="connections (32)")
-    p.add_argument("--duration", type=positive(float), default=10.0, help="seconds per case (10)")
-    p.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring (2)")
+    p.add_argument(
+        "--duration", type=positive(float), help="seconds per case (10, or the scenario's own)"
+    )
+    p.add_argument("--warmup", type=float, help="seconds before measuring (2, or the scenario's)")
     p.add_argument(
         "--max-requests",
         type=positive(int),
@@ -69,6 +75,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _first(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list:
@@ -77,14 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.scenario:
         parser().error("name a scenario (see --list)")
-    if args.warmup < 0:
+    if args.warmup is not None and args.warmup < 0:
         parser().error("--warmup must be >= 0")
     scenario = load(args.scenario)
+    defaults = Options()
     options = Options(
-        workers=args.workers,
+        workers=args.workers or scenario.workers or defaults.workers,
         concurrency=args.concurrency,
-        duration=args.duration,
-        warmup=args.warmup,
+        duration=args.duration or scenario.duration or defaults.duration,
+        warmup=_first(args.warmup, scenario.warmup, defaults.warmup),
         max_requests=args.max_requests,
         client=args.client,
     )

@@ -9,15 +9,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from bench import wrk
+from bench import cpu, wrk
 from bench.http import HOST, fetch
 from bench.loadgen import job_for
 from bench.model import CaseContext, CaseResult, CustomCase, Data, HttpCase, Request, Scenario
-from bench.raw_app import BODY_ENV
+from bench.raw_app import BODIES_ENV, BODY_ENV
 from bench.servers import Server, describe, fresh_database, redis_url, server_env, uvicorn
 
 Client = Literal["auto", "python", "wrk"]
@@ -67,6 +67,7 @@ async def run(
     scenario: Scenario, options: Options, *, log: Callable[[str], None] = _progress
 ) -> Report:
     client = resolve_client(options.client)
+    workers = options.workers
     redis = await asyncio.to_thread(redis_url)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
@@ -74,9 +75,9 @@ async def run(
             log("creating and migrating a fresh database")
             database_url = await stack.enter_async_context(fresh_database(workdir))
             env = server_env(database_url, redis, workdir)
-            log(f"starting the API ({options.workers} worker(s))")
+            log(f"starting the API ({workers} worker(s))")
             api = await stack.enter_async_context(
-                uvicorn("api", API_APP, workers=options.workers, env=env, workdir=workdir)
+                uvicorn("api", API_APP, workers=workers, env=env, workdir=workdir)
             )
             log(f"loading the {scenario.name} dataset")
             async with asyncio.timeout(SETUP_SECONDS):
@@ -88,12 +89,24 @@ async def run(
             }
             if scenario.raw_mirror is not None:
                 log("starting the raw Starlette baseline")
-                raw_env = {**env, BODY_ENV: bodies[scenario.raw_mirror].decode()}
+                mirrors = scenario.mirrors
+                raw_env = {
+                    **env,
+                    BODY_ENV: bodies[mirrors[0]].decode(),
+                    BODIES_ENV: json.dumps({m: bodies[m].decode() for m in mirrors}),
+                }
                 servers["raw"] = await stack.enter_async_context(
-                    uvicorn("raw", RAW_APP, workers=options.workers, env=raw_env, workdir=workdir)
+                    uvicorn("raw", RAW_APP, workers=workers, env=raw_env, workdir=workdir)
                 )
                 for c in _http(scenario, "raw"):
                     await _probe(c, servers["raw"], requests[c.name])
+            if scenario.sql_app is not None:
+                log("starting the raw SQL baseline")
+                servers["sql"] = await stack.enter_async_context(
+                    uvicorn("sql", scenario.sql_app, workers=workers, env=env, workdir=workdir)
+                )
+                for c in _http(scenario, "sql"):
+                    bodies[c.name] = await _probe(c, servers["sql"], requests[c.name])
             context = CaseContext(
                 data=data,
                 database_url=database_url,
@@ -102,6 +115,7 @@ async def run(
                 duration=options.duration,
                 warmup=options.warmup,
                 max_requests=options.max_requests,
+                api_pid=api.process.pid,
             )
             report = Report(scenario, options, client, describe(database_url), redis)
             for case in scenario.cases:
@@ -109,13 +123,47 @@ async def run(
                     f"case {case.name}: {options.warmup:g}s warm-up, {options.duration:g}s measured"
                 )
                 if isinstance(case, CustomCase):
+                    before = cpu.tree_seconds(api.process.pid) if case.api_cpu else None
                     result = await _custom(case, context)
+                    _cpu(result, before, api)
                 else:
                     server = servers[case.server]
-                    result = await _load(case.name, server, requests[case.name], options, client)
+                    # built and checked again: a custom case before it may have changed the data
+                    requests[case.name] = _built(case, data)
+                    bodies[case.name] = await _probe(case, server, requests[case.name])
+                    _same(case, bodies)
+                    case_options = options
+                    if case.concurrency:
+                        case_options = replace(options, concurrency=case.concurrency)
+                    before = cpu.tree_seconds(server.process.pid)
+                    result = await _load(
+                        case.name, server, requests[case.name], case_options, client
+                    )
+                    _cpu(result, before, server)
+                    result.concurrency = case_options.concurrency
                     await _after(case, server, requests[case.name], result)
                 report.results.append(result)
             return report
+
+
+def _cpu(result: CaseResult, before: float | None, server: Server) -> None:
+    """CPU ms per request of ``server`` over the case (warm-up included, so divided by every
+    request completed, warm-up included)."""
+    after = cpu.tree_seconds(server.process.pid)
+    if before is not None and after is not None and result.all_requests:
+        result.cpu_ms = (after - before) * 1000 / result.all_requests
+
+
+def _same(case: HttpCase, bodies: dict[str, bytes]) -> None:
+    """A baseline that answers different JSON than the case it stands beside measures nothing."""
+    if case.same_as is not None:
+        mine, theirs = json.loads(bodies[case.name]), json.loads(bodies[case.same_as])
+        if mine != theirs:
+            raise BrokenBenchmark(
+                f"case {case.name}: its answer is not the JSON of {case.same_as}, nothing "
+                f"measured.\n  {case.name}: {bodies[case.name][:600]!r}\n"
+                f"  {case.same_as}: {bodies[case.same_as][:600]!r}"
+            )
 
 
 async def _custom(case: CustomCase, context: CaseContext) -> CaseResult:
@@ -131,10 +179,15 @@ def _requests(scenario: Scenario, data: Data) -> dict[str, list[Request]]:
     out: dict[str, list[Request]] = {}
     for case in scenario.cases:
         if isinstance(case, HttpCase):
-            built = case.requests(data)
-            out[case.name] = [built] if isinstance(built, Request) else list(built)
-            if not out[case.name]:
-                raise BrokenBenchmark(f"case {case.name}: no requests to send")
+            out[case.name] = _built(case, data)
+    return out
+
+
+def _built(case: HttpCase, data: Data) -> list[Request]:
+    built = case.requests(data)
+    out = [built] if isinstance(built, Request) else list(built)
+    if not out:
+        raise BrokenBenchmark(f"case {case.name}: no requests to send")
     return out
 
 
@@ -148,6 +201,7 @@ async def _probe(case: HttpCase, server: Server, requests: Sequence[Request]) ->
             f"case {case.name}: the first response is wrong, nothing measured.\n"
             f"  request: {request.method} {request.path} {request.body[:300]!r}\n"
             f"  problem: {problem}"
+            + (f"\n  server log:\n{server.log_tail(2000)}" if status >= 500 else "")
         )
     return body
 

@@ -32,11 +32,12 @@ async def closed_loop(
     start = time.perf_counter_ns() + int(warmup * 1e9)
     stop = start + int(duration * 1e9)
     latencies: list[int] = []
+    completed = 0
     errors = 0
     first_error: str | None = None
 
     async def worker(operation: Operation) -> None:
-        nonlocal errors, first_error
+        nonlocal errors, first_error, completed
         while len(latencies) < max_requests:
             began = time.perf_counter_ns()
             if began >= stop:
@@ -47,6 +48,7 @@ async def closed_loop(
             except Exception as exc:  # a failed request is a figure, not a crash
                 failure = f"{type(exc).__name__}: {exc}"
             ended = time.perf_counter_ns()
+            completed += 1
             if began >= start and ended <= stop:
                 latencies.append(ended - began)
                 if failure is not None:
@@ -63,7 +65,7 @@ async def closed_loop(
     if pending and first_error is None:
         first_error = f"{len(pending)} worker(s) stalled past the window"
     seconds = (min(time.perf_counter_ns(), stop) - start) / 1e9
-    return result_from(
+    result = result_from(
         name,
         latencies,
         errors=errors,
@@ -71,6 +73,8 @@ async def closed_loop(
         first_error=first_error,
         unfinished=len(pending),
     )
+    result.all_requests = completed
+    return result
 
 
 def result_from(

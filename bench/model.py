@@ -79,7 +79,11 @@ class HttpCase:
     """Closed-loop HTTP load: ``concurrency`` keep-alive connections, each sending the case's
     request(s) back to back (a list is cycled through) for ``duration`` seconds.
 
-    ``server`` is "api" (the app) or "raw" (the plain Starlette baseline of ``raw_app``).
+    ``server`` is "api" (the app), "raw" (the plain Starlette baseline of ``raw_app``) or "sql"
+    (the scenario's own ``sql_app``: hand-written SQL answering the same JSON). ``concurrency``
+    overrides the run's for this case (e.g. 1 client for latency targets). ``same_as`` names
+    an earlier case whose first response this one's must equal as JSON (checked once, before
+    anything is measured): a baseline that answers something else measures nothing.
     ``check`` judges the first response before the load starts and one after it ends; during
     the load every non-2xx response, and every sampled JSON body with top-level ``errors``,
     counts as an error.
@@ -87,8 +91,10 @@ class HttpCase:
 
     name: str
     requests: Callable[[Data], Request | Sequence[Request]]
-    server: Literal["api", "raw"] = "api"
+    server: Literal["api", "raw", "sql"] = "api"
     check: Check = graphql_ok
+    concurrency: int | None = None
+    same_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class CaseContext:
     duration: float
     warmup: float
     max_requests: int
+    api_pid: int | None = None  # the API server's process (group leader), for /proc CPU figures
 
 
 @dataclass
@@ -116,6 +123,12 @@ class CaseResult:
     max_ms: float = 0.0
     first_error: str | None = None
     extra: dict[str, float | int | str] = field(default_factory=dict)  # a custom case's figures
+    # Every operation completed, warm-up included (what the server's CPU time was spent on).
+    all_requests: int = 0
+    # Server CPU (user + system, the server process and its children, from /proc) per
+    # completed request over the warm-up and the window; None when not measured.
+    cpu_ms: float | None = None
+    concurrency: int | None = None
 
     @property
     def rps(self) -> float:
@@ -129,6 +142,7 @@ class CustomCase:
 
     name: str
     run: Callable[[CaseContext], Awaitable[CaseResult]]
+    api_cpu: bool = False  # it drives the API server: report the server's CPU per operation
 
 
 Case = HttpCase | CustomCase
@@ -150,7 +164,12 @@ class Scenario:
     setup: Callable[[str], Awaitable[Data]]
     cases: Sequence[Case]
     baseline: str | None = None
-    raw_mirror: str | None = None
+    raw_mirror: str | tuple[str, ...] | None = None  # a tuple: each also at POST /raw/<name>
+    sql_app: str | None = None  # "module:factory" of the "sql" server (DATABASE_URL in its env)
+    workers: int | None = None  # the worker count this scenario is defined with (CLI overrides)
+    duration: float | None = None  # its default seconds per case (CLI overrides)
+    warmup: float | None = None
+    compare: Mapping[str, Sequence[str]] = field(default_factory=dict)  # case -> its baselines
 
     def __post_init__(self) -> None:
         names = [case.name for case in self.cases]
@@ -162,8 +181,19 @@ class Scenario:
         uses_raw = any(c.server == "raw" for c in http.values())
         if uses_raw != (self.raw_mirror is not None):
             raise ValueError(f"{self.name}: a 'raw' case and raw_mirror go together")
-        if (
-            self.raw_mirror is not None
-            and getattr(http.get(self.raw_mirror), "server", "") != "api"
-        ):
-            raise ValueError(f"{self.name}: raw_mirror {self.raw_mirror!r} is not an api case")
+        uses_sql = any(c.server == "sql" for c in http.values())
+        if uses_sql != (self.sql_app is not None):
+            raise ValueError(f"{self.name}: a 'sql' case and sql_app go together")
+        for case, bases in self.compare.items():
+            for name in [case, *bases]:
+                if name not in names:
+                    raise ValueError(f"{self.name}: compare names {name!r}, not a case")
+        for mirror in self.mirrors:
+            if getattr(http.get(mirror), "server", "") != "api":
+                raise ValueError(f"{self.name}: raw_mirror {mirror!r} is not an api case")
+
+    @property
+    def mirrors(self) -> tuple[str, ...]:
+        if self.raw_mirror is None:
+            return ()
+        return (self.raw_mirror,) if isinstance(self.raw_mirror, str) else self.raw_mirror

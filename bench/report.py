@@ -21,6 +21,21 @@ def ratios(result: CaseResult, base: CaseResult | None) -> dict[str, float] | No
     }
 
 
+def compared(report: Report, result: CaseResult) -> dict[str, dict[str, float]]:
+    """The case against each of its own baselines (``Scenario.compare``): req/s, latency and
+    CPU per request as multiples of the baseline's."""
+    by_name = {r.name: r for r in report.results}
+    out = {}
+    for name in report.scenario.compare.get(result.name, ()):
+        base = by_name.get(name)
+        figures = ratios(result, base) or {}
+        if base is not None and result.cpu_ms is not None and base.cpu_ms:
+            figures["cpu"] = result.cpu_ms / base.cpu_ms
+        if figures:
+            out[name] = figures
+    return out
+
+
 def _baseline(report: Report) -> CaseResult | None:
     name = report.scenario.baseline
     return next((r for r in report.results if r.name == name), None)
@@ -41,16 +56,18 @@ def table(report: Report) -> str:
     width = max([len("case"), *(len(r.name) for r in report.results)])
     ratio_width = len(base.name) + 5 if base else 0
     head = (
-        f"{'case':<{width}}  {'requests':>9}  {'errors':>6}  {'req/s':>9}  "
-        f"{'p50 ms':>8}  {'p99 ms':>8}"
+        f"{'case':<{width}}  {'clients':>7}  {'requests':>9}  {'errors':>6}  {'req/s':>9}  "
+        f"{'p50 ms':>8}  {'p99 ms':>8}  {'cpu ms':>7}"
     )
     if base:
         head += "".join(f"  {f'{k}/{base.name}':>{ratio_width}}" for k in ("rps", "p50", "p99"))
     lines = [head]
     for r in report.results:
+        clients = "" if r.concurrency is None else str(r.concurrency)
+        cpu = "" if r.cpu_ms is None else f"{r.cpu_ms:.2f}"
         line = (
-            f"{r.name:<{width}}  {r.requests:>9}  {r.errors:>6}  {r.rps:>9.1f}  "
-            f"{r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}"
+            f"{r.name:<{width}}  {clients:>7}  {r.requests:>9}  {r.errors:>6}  {r.rps:>9.1f}  "
+            f"{r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {cpu:>7}"
         )
         ratio = ratios(r, base)
         if ratio:
@@ -59,6 +76,10 @@ def table(report: Report) -> str:
         indent = " " * (width + 2)
         if r.extra:
             lines.append(indent + "  ".join(f"{k}={v}" for k, v in r.extra.items()))
+        for name, figures in compared(report, r).items():
+            lines.append(
+                indent + f"vs {name}: " + "  ".join(f"{k} {v:.3g}x" for k, v in figures.items())
+            )
         if r.errors:
             lines.append(indent + f"ERRORS, first: {r.first_error}")
     return "\n".join(lines)
@@ -74,6 +95,12 @@ def as_json(report: Report) -> dict[str, Any]:
         "redis": report.redis,
         "baseline": report.scenario.baseline,
         "cases": [
-            {**asdict(r), "rps": r.rps, "vs_baseline": ratios(r, base)} for r in report.results
+            {
+                **asdict(r),
+                "rps": r.rps,
+                "vs_baseline": ratios(r, base),
+                "vs": compared(report, r),
+            }
+            for r in report.results
         ],
     }
