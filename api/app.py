@@ -34,17 +34,18 @@ from api.loaders import RequestReads
 from api.runtime import Runtime
 from api.schema import build_schema
 from api.trusted_documents import (
-    NOT_SUPPORTED,
-    REQUIRED,
+    DocumentRef,
+    TrustedDocument,
     TrustedDocumentRefused,
     TrustedDocuments,
     check_text_matches,
-    error,
     may_auto_register,
-    must_send_id,
+    no_longer_valid,
     not_found,
+    not_supported,
     requested_ref,
 )
+from domain.access.documents import must_send_id, text_refused_message
 from domain.access.model import Principal
 from domain.shared.errors import DomainError, Unavailable
 from domain.shared.logging import configure_logging
@@ -134,43 +135,41 @@ class GraphQLApp(GraphQL):
                 check_text_matches(ref, request_data.query)
         except TrustedDocumentRefused as exc:
             raise HTTPException(400, str(exc)) from exc
-        if ref is not None and settings.trusted_documents == "off":
-            return error(
-                NOT_SUPPORTED,
-                "PersistedQueryNotSupported: this server does not take document ids "
-                "(TRUSTED_DOCUMENTS=off); send the document's text in `query`.",
-            )
         if ref is not None:
-            async with context.reads.session() as session:
-                document, stale = await self._trusted.find(ref.sha256, session=session)
-            if document is None and stale is None and request_data.query is not None:
-                if may_auto_register(settings):
-                    document = await self._trusted.auto_register(
-                        ref.sha256, request_data.query, uow=context.uow()
-                    )
-            if document is not None:
-                request_data.query = document.body
-                context.trusted_document = document
+            if settings.trusted_documents == "off":
+                return not_supported()
+            found = await self._find(ref, request_data.query, context)
+            if isinstance(found, GraphQLError):
+                return found
+            if found is not None:
+                request_data.query = found.body
+                context.trusted_document = found
                 return None
-            if stale is not None:
-                request_data.query = stale  # registered, no longer valid: run it to say why
-            elif request_data.query is None:
-                return not_found(ref)
-        if context.trusted_document is None:
-            if must_send_id(settings, context.principal):
-                raise HTTPException(
-                    400,
-                    f"{REQUIRED}: this server runs only registered documents for "
-                    f"{_WHO[settings.trusted_documents]} (TRUSTED_DOCUMENTS="
-                    f'{settings.trusted_documents}). Send `documentId` ("sha256:<hex>") of a '
-                    "document your build registered with `omnicommerce documents-register`.",
-                )
-            if method == "GET" and not settings.dev_mode:
-                raise HTTPException(
-                    400,
-                    "GET runs only registered documents (send `documentId`); POST the text "
-                    "of other queries.",
-                )
+        # The request runs text.
+        if must_send_id(settings.trusted_documents, context.principal):
+            raise HTTPException(400, text_refused_message(settings.trusted_documents))
+        if method == "GET" and not settings.dev_mode:
+            raise HTTPException(
+                400,
+                "GET runs only registered documents (send `documentId`); POST the text of "
+                "other queries.",
+            )
+        return None
+
+    async def _find(
+        self, ref: DocumentRef, query: str | None, context: Context
+    ) -> TrustedDocument | GraphQLError | None:
+        """The registered document ``ref`` names; None to run the text sent with it."""
+        async with context.reads.session() as session:
+            document, stale = await self._trusted.find(ref.sha256, session=session)
+        if document is not None:
+            return document
+        if stale is not None:
+            return no_longer_valid(ref, stale)
+        if query is None:
+            return not_found(ref)
+        if may_auto_register(self._settings):
+            return await self._trusted.auto_register(ref.sha256, query, uow=context.uow())
         return None
 
     def create_response(
@@ -265,7 +264,6 @@ class GraphQLApp(GraphQL):
         return orjson.dumps(data).decode()
 
 
-_WHO = {"anonymous-only": "anonymous callers", "only": "every caller"}
 _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 

@@ -38,17 +38,16 @@ from domain.access.documents import (
     NewDocument,
     document_body,
     document_hash,
+    must_send_id,
     register_documents,
 )
-from domain.access.model import Channel, Principal, PrincipalKind
 from domain.shared.settings import Settings
 from domain.shared.uow import UnitOfWork
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
-REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+INVALID = "TRUSTED_DOCUMENT_INVALID"
 MAX_FACTS_PER_DOCUMENT = 64
-ANONYMOUS_CHANNELS = frozenset({Channel.WEB, Channel.APP})
 DOCUMENT_ID_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -180,9 +179,10 @@ class TrustedDocuments:
 
     async def find(
         self, sha256: str, *, session: AsyncSession
-    ) -> tuple[TrustedDocument | None, str | None]:
-        """The document with this hash: (prepared, None), or (None, its body when registered
-        but no longer valid), or (None, None) when nobody registered it."""
+    ) -> tuple[TrustedDocument | None, list[str] | None]:
+        """The document with this hash: (prepared, None); (None, its problems) when it was
+        registered but no longer passes (the schema or the limits changed); (None, None) when
+        nobody registered it."""
         known = self._documents.get(sha256)
         if known is not None:
             return known, None
@@ -190,7 +190,9 @@ class TrustedDocuments:
         if body is None:
             return None, None
         prepared = self.prepare(sha256, body)
-        return prepared, None if prepared is not None else body
+        if prepared is not None:
+            return prepared, None
+        return None, problems(body, schema=self.schema, settings=self.settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,16 +244,6 @@ def check_text_matches(ref: DocumentRef, query: str) -> None:
         )
 
 
-def must_send_id(settings: Settings, principal: Principal) -> bool:
-    """Whether this caller may only run registered documents."""
-    mode = settings.trusted_documents
-    if mode == "only":
-        return True
-    if mode == "anonymous-only":
-        return principal.kind is PrincipalKind.ANONYMOUS and principal.channel in ANONYMOUS_CHANNELS
-    return False
-
-
 def may_auto_register(settings: Settings) -> bool:
     return settings.dev_mode or settings.trusted_documents_auto_register
 
@@ -267,6 +259,23 @@ def not_found(ref: DocumentRef) -> GraphQLError:
         f"PersistedQueryNotFound: no document is registered as sha256:{ref.sha256}. Register it "
         "(`omnicommerce documents-register` or the trustedDocumentsRegister mutation) or send "
         "its text in `query`.",
+    )
+
+
+def not_supported() -> GraphQLError:
+    # Apollo clients fall back to sending the text on this code.
+    return error(
+        NOT_SUPPORTED,
+        "PersistedQueryNotSupported: this server does not take document ids "
+        "(TRUSTED_DOCUMENTS=off); send the document's text in `query`.",
+    )
+
+
+def no_longer_valid(ref: DocumentRef, problems: list[str]) -> GraphQLError:
+    return error(
+        INVALID,
+        f"The document sha256:{ref.sha256} is registered but no longer runs on this server: "
+        f"{' '.join(problems)} Register the documents of a build made for this API version.",
     )
 
 
@@ -296,12 +305,12 @@ def problem_check(schema: GraphQLSchema, settings: Settings) -> Callable[[str], 
 
 __all__ = [
     "NOT_FOUND",
-    "REQUIRED",
     "DocumentRef",
     "TrustedDocument",
     "TrustedDocumentRefused",
     "TrustedDocuments",
     "TrustedParserCache",
+    "must_send_id",
     "problem_check",
     "problems",
     "requested_ref",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.access.model import Channel, Principal, PrincipalKind
 from domain.access.tables import TrustedDocumentRow
 from domain.shared.errors import DomainError, MultipleErrors, ValidationFailed
 from domain.shared.uow import UnitOfWork
@@ -24,6 +25,10 @@ ID_PREFIX = "sha256:"
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_NAME = 200
 MAX_DOCUMENTS = 500
+REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
+#: Storefront visitors: no token, on a web or app key (or no key at all).
+ANONYMOUS_CHANNELS = frozenset({Channel.WEB, Channel.APP})
+_WHO = {"anonymous-only": "anonymous callers", "only": "every caller"}
 
 
 def document_hash(body: str) -> str:
@@ -102,4 +107,21 @@ async def document_body(session: AsyncSession, sha256: str) -> str | None:
     """The registered text with this hash, or None."""
     return await session.scalar(
         select(TrustedDocumentRow.body).where(TrustedDocumentRow.sha256 == sha256)
+    )
+
+
+def must_send_id(mode: str, principal: Principal) -> bool:
+    """Whether this caller may only run registered documents (TRUSTED_DOCUMENTS=``mode``)."""
+    if mode == "only":
+        return True
+    if mode == "anonymous-only":
+        return principal.kind is PrincipalKind.ANONYMOUS and principal.channel in ANONYMOUS_CHANNELS
+    return False
+
+
+def text_refused_message(mode: str) -> str:
+    return (
+        f"{REQUIRED}: this server runs only registered documents for {_WHO[mode]} "
+        f'(TRUSTED_DOCUMENTS={mode}). Send `documentId` ("sha256:<hex>") of a document your '
+        "build registered with `omnicommerce documents-register`."
     )

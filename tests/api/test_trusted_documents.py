@@ -3,6 +3,7 @@ per process (issue 14.2)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 from sqlalchemy import func, select, text
 from strawberry.extensions import parser_cache
 
@@ -19,6 +22,8 @@ from api.app import create_app
 from api.runtime import Runtime
 from domain.access.model import Role
 from domain.access.tables import ApiKeyRow, TrustedDocumentRow
+from tests.conftest import REDIS_URL, TEST_SECRET
+from tests.support.processes import ApiServer
 
 VIEWER = "query Viewer { viewer { role channel } }"
 VIEWER_ID = "sha256:" + hashlib.sha256(VIEWER.encode()).hexdigest()
@@ -26,6 +31,7 @@ KEY_CREATE = (
     'mutation KeyCreate { apiKeyCreate(input: {name: "by GET", channel: WEB}) '
     "{ userErrors { code } key } }"
 )
+SUBSCRIBE = "subscription { accessEvents { kind } }"
 REGISTER = """
 mutation Register($documents: [TrustedDocumentInput!]!) {
   trustedDocumentsRegister(input: {documents: $documents}) {
@@ -282,3 +288,79 @@ async def test_ids_are_refused_when_trusted_documents_are_off(app_client: App):
     assert body["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}
     text_still = await off.post("/graphql", json={"query": VIEWER})
     assert text_still.json()["data"] == {"viewer": {"role": "ANONYMOUS", "channel": "WEB"}}
+
+
+async def test_anonymous_only_refuses_a_subscription_sent_as_text_over_websocket(
+    runtime: Runtime,
+):
+    settings = runtime.settings.model_copy(
+        update={"dev_mode": False, "trusted_documents": "anonymous-only"}
+    )
+    app = create_app(settings, runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=ASGIWebSocketTransport(app=app), base_url="http://test"
+    ) as client:
+        async with aconnect_ws(
+            "http://test/graphql", client, subprotocols=["graphql-transport-ws"]
+        ) as ws:
+            await ws.send_json({"type": "connection_init", "payload": {}})
+            assert (await ws.receive_json())["type"] == "connection_ack"
+            await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+            message = await asyncio.wait_for(ws.receive_json(), 10)
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"] == {"code": "TRUSTED_DOCUMENT_REQUIRED"}
+
+
+@pytest.mark.slow
+async def test_a_document_registered_through_one_server_runs_by_get_on_another(
+    staff_token, database_url: str, redis_prefix: str
+):
+    _, admin = await staff_token(Role.ADMIN)
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_PREFIX": redis_prefix,
+        "SECRET_KEY": TEST_SECRET,
+        "TRUSTED_DOCUMENTS": "anonymous-only",
+    }
+    a, b = ApiServer(env), ApiServer(env)
+    await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
+    try:
+        async with httpx.AsyncClient(base_url=a.url) as on_a:
+            result = await register(on_a, admin, (VIEWER, "Viewer"))
+            assert result == {"userErrors": [], "documentIds": [VIEWER_ID]}
+        async with httpx.AsyncClient(base_url=b.url) as on_b:
+            by_get = await on_b.get("/graphql", params={"documentId": VIEWER_ID})
+            text_refused = await on_b.post("/graphql", json={"query": VIEWER})
+        assert (by_get.status_code, by_get.json()) == (
+            200,
+            {"data": {"viewer": {"role": "ANONYMOUS", "channel": "WEB"}}},
+        )
+        assert text_refused.status_code == 400
+        assert text_refused.text.startswith("TRUSTED_DOCUMENT_REQUIRED")
+    finally:
+        await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))
+
+
+async def test_a_registered_document_the_schema_no_longer_accepts_says_so(
+    runtime: Runtime, app_client: App
+):
+    # registered by an older build, against a field this API no longer has
+    old = "query Old { viewer { nickname } }"
+    sha = hashlib.sha256(old.encode()).hexdigest()
+    async with runtime.session_factory() as s:
+        s.add(TrustedDocumentRow(sha256=sha, body=old, name="Old", created_by="cli"))
+        await s.commit()
+    prod = await app_client(dev_mode=False, trusted_documents="anonymous-only")
+    body = (await prod.post("/graphql", json={"documentId": f"sha256:{sha}"})).json()
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": f"The document sha256:{sha} is registered but no longer runs on this "
+                "server: Cannot query field 'nickname' on type 'Viewer'. Register the documents "
+                "of a build made for this API version.",
+                "extensions": {"code": "TRUSTED_DOCUMENT_INVALID"},
+            }
+        ],
+    }
