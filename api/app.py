@@ -7,11 +7,13 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import structlog
 from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,13 +23,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from api.auth import Authenticator
 from api.context import Context
 from api.loaders import RequestReads
 from api.runtime import Runtime
 from api.schema import build_schema
+from api.trusted_documents import (
+    DocumentRef,
+    TrustedDocument,
+    TrustedDocumentRefused,
+    TrustedDocuments,
+    check_text_matches,
+    may_auto_register,
+    no_longer_valid,
+    not_found,
+    not_supported,
+    requested_ref,
+)
+from domain.access.documents import must_send_id, text_refused_message
 from domain.access.model import Principal
 from domain.shared.errors import DomainError, Unavailable
 from domain.shared.logging import configure_logging
@@ -40,13 +58,119 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_JSON_NESTING = 64
 
 
-class GraphQLApp(GraphQL):
-    """strawberry's ASGI view with our context and orjson."""
+@dataclass
+class RequestData(GraphQLRequestData):
+    """strawberry's request data plus the trusted document id (GraphQL-over-HTTP draft)."""
 
-    def __init__(self, *args: Any, holder: dict[str, Any], retry_after: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    document_id: Any = None
+
+
+class GraphQLApp(GraphQL):
+    """strawberry's ASGI view with our context, orjson and trusted documents."""
+
+    def __init__(
+        self,
+        *args: Any,
+        holder: dict[str, Any],
+        retry_after: int,
+        settings: Settings,
+        **kwargs: Any,
+    ) -> None:
+        # GET is open to queries here; text over GET is refused in production below, so GET
+        # serves trusted documents (what a CDN caches) and never a mutation.
+        super().__init__(*args, allow_queries_via_get=True, **kwargs)
         self._holder = holder
         self._retry_after = retry_after
+        self._settings = settings
+        self._trusted = TrustedDocuments(schema=self.schema._schema, settings=settings)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A GET naming a document by id is a query, not a browser asking for GraphiQL."""
+        params = request.query_params
+        if params.get("documentId") is not None or params.get("extensions") is not None:
+            return False
+        return super().should_render_graphql_ide(request)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """strawberry's parsing, keeping ``documentId`` (GET parameter or body member)."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        else:
+            return await super().parse_http_body(request)
+        if isinstance(data, list):
+            self._validate_batch_request(data, protocol="http")
+            return [self._request_data(item) for item in data]
+        return self._request_data(data)
+
+    def _request_data(self, data: dict[str, Any]) -> RequestData:
+        for key, kind in (("query", "a string"), ("operationName", "a string")):
+            if not isinstance(data.get(key), str | None):
+                raise HTTPException(400, f"The operation's `{key}` must be {kind} or null.")
+        for key in ("variables", "extensions"):
+            if not isinstance(data.get(key), dict | None):
+                raise HTTPException(400, f"The operation's `{key}` must be an object or null.")
+        return RequestData(
+            query=data.get("query"),
+            variables=data.get("variables"),
+            operation_name=data.get("operationName"),
+            extensions=data.get("extensions"),
+            document_id=data.get("documentId"),
+        )
+
+    async def _use_trusted(
+        self, method: str, request_data: GraphQLRequestData, context: Context
+    ) -> GraphQLError | None:
+        """Put the registered document in place of the text, or say why not (a GraphQL error
+        to answer with); raise HTTP 400 for a malformed id or refused text."""
+        settings = self._settings
+        try:
+            ref = requested_ref(
+                document_id=getattr(request_data, "document_id", None),
+                extensions=request_data.extensions,
+            )
+            if ref is not None and request_data.query is not None:
+                check_text_matches(ref, request_data.query)
+        except TrustedDocumentRefused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        if ref is not None:
+            if settings.trusted_documents == "off":
+                return not_supported()
+            found = await self._find(ref, request_data.query, context)
+            if isinstance(found, GraphQLError):
+                return found
+            if found is not None:
+                request_data.query = found.body
+                context.trusted_document = found
+                return None
+        # The request runs text.
+        if must_send_id(settings.trusted_documents, context.principal):
+            raise HTTPException(400, text_refused_message(settings.trusted_documents))
+        if method == "GET" and not settings.dev_mode:
+            raise HTTPException(
+                400,
+                "GET runs only registered documents (send `documentId`); POST the text of "
+                "other queries.",
+            )
+        return None
+
+    async def _find(
+        self, ref: DocumentRef, query: str | None, context: Context
+    ) -> TrustedDocument | GraphQLError | None:
+        """The registered document ``ref`` names; None to run the text sent with it."""
+        async with context.reads.session() as session:
+            document, stale = await self._trusted.find(ref.sha256, session=session)
+        if document is not None:
+            return document
+        if stale is not None:
+            return no_longer_valid(ref, stale)
+        if query is None:
+            return not_found(ref)
+        if may_auto_register(self._settings):
+            return await self._trusted.auto_register(ref.sha256, query, uow=context.uow())
+        return None
 
     def create_response(
         self, response_data: Any, sub_response: Response, *args: Any, **kwargs: Any
@@ -75,6 +199,12 @@ class GraphQLApp(GraphQL):
         """Run the operation, then give the request's read connection back to the pool."""
         context: Context = kwargs["context"]
         try:
+            request_data = kwargs["request_data"]
+            if not isinstance(request_data, list):
+                method = kwargs["request_adapter"].method
+                refused = await self._use_trusted(method, request_data, context)
+                if refused is not None:
+                    return ExecutionResult(data=None, errors=[refused])
             return await super().execute_operation(*args, **kwargs)
         finally:
             await context.reads.release()
@@ -357,8 +487,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         build_schema(settings),
         holder=holder,
         retry_after=settings.unavailable_retry_after_seconds,
+        settings=settings,
         graphql_ide="graphiql" if settings.dev_mode else None,
-        allow_queries_via_get=settings.dev_mode,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         keep_alive=True,
         keep_alive_interval=15,

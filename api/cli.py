@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.fulfillment.cli import add_commands as add_fulfillment_commands
 
     add_fulfillment_commands(sub)
+    from api.documents_cli import add_commands as add_document_commands
+
+    add_document_commands(sub)
     return parser
 
 

@@ -29,6 +29,9 @@ class Context:
     sticky_reads: bool = True
     #: The request's reads when the middleware opened them first (to authenticate).
     shared_reads: RequestReads | None = None
+    #: The registered document this request runs (api/trusted_documents.py), parsed and
+    #: validated once per process; None when the request sent text.
+    trusted_document: Any = None
     reads: RequestReads = field(init=False)
     loaders: Loaders = field(init=False)
 

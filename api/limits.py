@@ -23,6 +23,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from api.complexity import DocumentFacts, analyse
+from domain.access.documents import REQUIRED, must_send_id, text_refused_message
+from domain.access.model import Principal
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
 
@@ -161,6 +163,30 @@ class DocumentLimits(SchemaExtension):
         document = ctx.graphql_document
         assert document is not None
         schema = ctx.schema._schema
+        trusted = getattr(ctx.context, "trusted_document", None)
+        mode = settings.trusted_documents
+        if (
+            trusted is None
+            and mode in ("anonymous-only", "only")
+            and must_send_id(mode, getattr(ctx.context, "principal", None) or Principal())
+        ):
+            # HTTP refuses text before this; websocket subscriptions and batches end here.
+            return [GraphQLError(text_refused_message(mode), extensions={"code": REQUIRED})]
+        if trusted is not None:
+            # A trusted document (api/trusted_documents.py) passed the limits and validation
+            # when this process loaded it; only its cost depends on the variables.
+            if settings.dev_mode:
+                return []
+            facts = trusted.facts(
+                schema=schema,
+                operation_name=ctx.operation_name,
+                variables=ctx.variables if isinstance(ctx.variables, dict) else None,
+                max_page_size=settings.max_page_size,
+            )
+            error = cost_error(
+                facts, operation_name=ctx.operation_name, limit=settings.max_query_cost
+            )
+            return [error] if error else []
         facts = analyse(
             document,
             schema=schema,

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -33,6 +32,7 @@ from api.orders.schema import OrdersMutation, OrdersQuery, OrdersSubscription
 from api.pricing.schema import PricingMutation, PricingQuery, PricingSubscription
 from api.ratelimit import CostLimit
 from api.returns.schema import ReturnsMutation, ReturnsQuery, ReturnsSubscription
+from api.trusted_documents import TrustedParserCache
 from api.visibility import resolve_visible
 from domain.shared.errors import ValidationFailed
 from domain.shared.settings import Settings
@@ -110,8 +110,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=[
             # Clients repeat the same few documents: parse each once per process (validation
-            # is cached by api.limits.DocumentLimits).
-            partial(ParserCache, maxsize=2048),
+            # is cached by api.limits.DocumentLimits); trusted documents are parsed at load.
+            partial(TrustedParserCache, maxsize=2048),
             *limit_extensions(settings),
             CostLimit,
             InputGuard,

@@ -24,11 +24,13 @@ from api.access.types import (
     staff_loader,
 )
 from api.auth import allow
-from api.errors import payload_or_errors
+from api.errors import UserError, payload_or_errors
 from api.limits import page_size
 from api.mutations import idempotent
 from api.relay import Connection, connection, decode_cursor, decode_id
+from api.trusted_documents import problem_check
 from domain.access import services as access
+from domain.access.documents import NewDocument, register_documents
 from domain.access.model import Channel as DomainChannel
 from domain.access.model import Role as DomainRole
 from domain.access.tables import ApiKeyRow, StaffUserLocationRow, StaffUserRow
@@ -62,6 +64,26 @@ class ApiKeyCreateInput:
 @strawberry.input
 class ApiKeyRevokeInput:
     id: relay.GlobalID
+
+
+@strawberry.input
+class TrustedDocumentInput:
+    body: str = strawberry.field(description="The exact text the client build sends.")
+    name: str = strawberry.field(description="A name for people, e.g. the operation name.")
+
+
+@strawberry.input
+class TrustedDocumentsRegisterInput:
+    documents: list[TrustedDocumentInput]
+
+
+@strawberry.type
+class TrustedDocumentsRegisterPayload:
+    user_errors: list[UserError]
+    document_ids: list[str] | None = strawberry.field(
+        default=None,
+        description='Ids to send as `documentId` ("sha256:<hex>"), in the order given.',
+    )
 
 
 @strawberry.type
@@ -243,6 +265,25 @@ class AccessMutation:
             return ApiKeyRevokePayload(user_errors=[], api_key=ApiKeyType.from_row(row))
 
         return await payload_or_errors(ApiKeyRevokePayload, run)
+
+    @strawberry.mutation(
+        permission_classes=[allow()],
+        description="Register the documents a client build sends by id (trusted documents; "
+        "admin). Each is checked against the schema and the limits; none is stored if one fails.",
+    )
+    async def trusted_documents_register(
+        self, info: Info, input: TrustedDocumentsRegisterInput
+    ) -> TrustedDocumentsRegisterPayload:
+        async def run() -> TrustedDocumentsRegisterPayload:
+            ids = await register_documents(
+                info.context.uow(),
+                documents=[NewDocument(body=d.body, name=d.name) for d in input.documents],
+                actor=info.context.principal.actor,
+                check=problem_check(info.schema._schema, info.context.settings),
+            )
+            return TrustedDocumentsRegisterPayload(user_errors=[], document_ids=ids)
+
+        return await payload_or_errors(TrustedDocumentsRegisterPayload, run)
 
 
 @strawberry.type

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +51,16 @@ class StaffUserLocationRow(Base):
     location_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("locations.id", ondelete="RESTRICT"), nullable=False, index=True
     )
+
+
+class TrustedDocumentRow(Base):
+    """A GraphQL document a client build registered ahead of time (a trusted document): clients
+    send its id, ``sha256:<sha256>`` of the exact body, instead of the text."""
+
+    __tablename__ = "trusted_documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = created_at()
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)

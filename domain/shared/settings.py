@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -78,6 +79,14 @@ class Settings(BaseSettings):
     # Wrong pickup codes a fulfillment order takes before it locks until a store manager
     # releases it (pickupCodeUnlock).
     pickup_code_max_attempts: int = Field(default=5, ge=1)
+
+    # Trusted documents (persisted queries, api/trusted_documents.py): "off" (text only),
+    # "allow" (ids or text), "anonymous-only" (callers without a token on a WEB/APP key or no key
+    # must send ids; staff, POS and back office may send text), "only" (everyone sends ids).
+    trusted_documents: Literal["off", "allow", "anonymous-only", "only"] = "allow"
+    # Apollo automatic persisted queries: a hash sent with its text registers it. Always on in
+    # development mode; in production only when this is set (otherwise register at build time).
+    trusted_documents_auto_register: bool = False
 
     # Outbox relay.
     outbox_poll_seconds: float = 1.0
