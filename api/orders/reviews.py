@@ -17,6 +17,7 @@ from api.mutations import idempotent
 from api.orders.types import OrderType, order_loader
 from api.pricing.types import Money, money
 from api.relay import Connection, connection, decode_cursor, decode_id
+from api.visibility import visible
 from domain.shared.errors import DomainError
 from domain.shared.uow import UnitOfWork
 from fulfillment import model
@@ -102,22 +103,10 @@ class PosSaleReviewType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        out: list[Any] = []
+        ids = [int(node_id) for node_id in node_ids]
         async with info.context.read() as session:
-            for node_id in node_ids:
-                found = await pos_reviews.review_with_number(session, int(node_id))
-                out.append(PosSaleReviewType.from_row(*found) if found is not None else None)
-        return out
-
-
-def _visible(info: Info, found: tuple[PosSaleReviewRow, str] | None) -> PosSaleReviewType | None:
-    if found is None:
-        return None
-    try:
-        pos_reviews.reviewable_locations(info.context.principal, found[0].location_id)
-    except DomainError:
-        return None
-    return PosSaleReviewType.from_row(*found)
+            found = await pos_reviews.reviews_with_numbers(session, ids)
+        return [cls.from_row(*found[i]) if i in found else None for i in ids]
 
 
 async def pos_sale_reviews(
@@ -194,6 +183,7 @@ async def pos_sale_review_resolve(
         )
         async with info.context.read() as session:
             found = await pos_reviews.review_with_number(session, int(result["reviewId"]))
-        return PosSaleReviewResolvePayload(user_errors=[], review=_visible(info, found))
+        review = PosSaleReviewType.from_row(*found) if found is not None else None
+        return PosSaleReviewResolvePayload(user_errors=[], review=await visible(info, review))
 
     return await payload_or_errors(PosSaleReviewResolvePayload, body)

@@ -122,17 +122,22 @@ async def list_reviews(
     return [(r[0], str(r[1])) for r in result.all()]
 
 
+async def reviews_with_numbers(
+    session: AsyncSession, review_ids: Sequence[int]
+) -> dict[int, tuple[PosSaleReviewRow, str]]:
+    """Reviews by id with their order's number, in one statement."""
+    result = await session.execute(
+        select(PosSaleReviewRow, OrderRow.number)
+        .join(OrderRow, OrderRow.id == PosSaleReviewRow.order_id)
+        .where(PosSaleReviewRow.id.in_(list(review_ids)))
+    )
+    return {row[0].id: (row[0], str(row[1])) for row in result.all()}
+
+
 async def review_with_number(
     session: AsyncSession, review_id: int
 ) -> tuple[PosSaleReviewRow, str] | None:
-    row = (
-        await session.execute(
-            select(PosSaleReviewRow, OrderRow.number)
-            .join(OrderRow, OrderRow.id == PosSaleReviewRow.order_id)
-            .where(PosSaleReviewRow.id == review_id)
-        )
-    ).one_or_none()
-    return (row[0], str(row[1])) if row is not None else None
+    return (await reviews_with_numbers(session, [review_id])).get(review_id)
 
 
 async def resolve_review(
