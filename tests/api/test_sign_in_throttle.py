@@ -19,7 +19,7 @@ from domain.access.model import Role
 from domain.access.throttle import Policy, RedisStore, SignInThrottle
 from loyalty import services as loyalty
 from tests.conftest import GQL, REDIS_URL, TEST_SECRET
-from tests.support.processes import ApiServer
+from tests.support.processes import api_servers
 
 STAFF_SIGN_IN = """mutation($e: String!, $p: String!) {
   staffSignIn(input: {email: $e, password: $p}) { userErrors { code field message } token } }"""
@@ -261,9 +261,7 @@ async def test_two_server_processes_share_the_lock_through_redis(
         "SIGN_IN_LOCKOUT_ATTEMPTS": "3",
         "SIGN_IN_LOCKOUT_SECONDS": "600",
     }
-    a, b = ApiServer(env), ApiServer(env)
-    await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
-    try:
+    async with api_servers(env) as (a, b):
         async with (
             httpx.AsyncClient(base_url=a.url) as on_a,
             httpx.AsyncClient(base_url=b.url) as on_b,
@@ -286,5 +284,3 @@ async def test_two_server_processes_share_the_lock_through_redis(
                 assert locked["token"] is None
                 assert codes(locked) == ["TOO_MANY_ATTEMPTS"]
                 assert "locked for about 10 minute(s)" in locked["userErrors"][0]["message"]
-    finally:
-        await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))

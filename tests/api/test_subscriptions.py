@@ -16,7 +16,7 @@ from api.runtime import Runtime
 from domain.access import services as access
 from domain.access.model import Channel, Role
 from tests.conftest import REDIS_URL, TEST_SECRET
-from tests.support.processes import ApiServer
+from tests.support.processes import api_servers
 
 SUBSCRIBE = "subscription { accessEvents { kind subject actor } }"
 CREATE_KEY = """mutation { apiKeyCreate(input: {name: "web 2", channel: WEB}) {
@@ -88,9 +88,7 @@ async def test_an_event_from_one_process_reaches_a_subscriber_on_another_through
         "SECRET_KEY": TEST_SECRET,
         "OMNI_DEV": "1",
     }
-    a, b = ApiServer(env), ApiServer(env)
-    await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
-    try:
+    async with api_servers(env) as (a, b):
         ws_url = a.url.replace("http://", "ws://") + "/graphql"
         async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:
             await ws.send(
@@ -117,5 +115,3 @@ async def test_an_event_from_one_process_reaches_a_subscriber_on_another_through
         assert received is not None, "no event reached the other process"
         assert received["type"] == "next"
         assert received["payload"]["data"]["accessEvents"]["kind"] == "API_KEY_CREATED"
-    finally:
-        await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))

@@ -23,7 +23,7 @@ from api.runtime import Runtime
 from domain.access.model import Role
 from domain.access.tables import ApiKeyRow, TrustedDocumentRow
 from tests.conftest import REDIS_URL, TEST_SECRET
-from tests.support.processes import ApiServer
+from tests.support.processes import api_servers
 
 VIEWER = "query Viewer { viewer { role channel } }"
 VIEWER_ID = "sha256:" + hashlib.sha256(VIEWER.encode()).hexdigest()
@@ -323,9 +323,7 @@ async def test_a_document_registered_through_one_server_runs_by_get_on_another(
         "SECRET_KEY": TEST_SECRET,
         "TRUSTED_DOCUMENTS": "anonymous-only",
     }
-    a, b = ApiServer(env), ApiServer(env)
-    await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
-    try:
+    async with api_servers(env) as (a, b):
         async with httpx.AsyncClient(base_url=a.url) as on_a:
             result = await register(on_a, admin, (VIEWER, "Viewer"))
             assert result == {"userErrors": [], "documentIds": [VIEWER_ID]}
@@ -338,8 +336,6 @@ async def test_a_document_registered_through_one_server_runs_by_get_on_another(
         )
         assert text_refused.status_code == 400
         assert text_refused.text.startswith("TRUSTED_DOCUMENT_REQUIRED")
-    finally:
-        await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))
 
 
 async def test_a_registered_document_the_schema_no_longer_accepts_says_so(

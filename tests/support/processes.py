@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -129,6 +132,17 @@ class ApiServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
+
+
+@contextlib.asynccontextmanager
+async def api_servers(env: dict[str, str], count: int = 2) -> AsyncIterator[list[ApiServer]]:
+    """``count`` API server processes with ``env``, started together and always stopped."""
+    servers = [ApiServer(env) for _ in range(count)]
+    try:
+        await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
+        yield servers
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(s.stop) for s in servers))
 
 
 class PrivatePostgres:
